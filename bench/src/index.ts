@@ -1,0 +1,26 @@
+import '@weft/protocol/polyfill'
+
+/**
+ * `npm run bench [-- NAME ...]`: runs the named scenarios (all when none is
+ * named) and prints what each measured beside the ceiling of the same run.
+ */
+type Scenario = (args: string[]) => Promise<void>
+
+const scenarios: Record<string, () => Promise<Scenario>> = {}
+
+async function run (): Promise<void> {
+  const names = process.argv.slice(2).filter(a => !a.startsWith('--'))
+  const chosen = names.length > 0 ? names : Object.keys(scenarios)
+  for (const name of chosen) {
+    const load = scenarios[name]
+    if (load == null) {
+      console.error(`unknown scenario "${name}"; known: ${Object.keys(scenarios).join(', ') || '(none yet)'}`)
+      process.exitCode = 2
+      return
+    }
+    const scenario = await load()
+    await scenario(process.argv.slice(2))
+  }
+}
+
+await run()

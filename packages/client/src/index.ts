@@ -1,0 +1,6 @@
+import '@weft/protocol/polyfill'
+
+/**
+ * @weft/client: the embeddable weft client.
+ */
+export {}

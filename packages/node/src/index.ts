@@ -1,0 +1,6 @@
+import '@weft/protocol/polyfill'
+
+/**
+ * @weft/node: the weft storage daemon as a library.
+ */
+export {}

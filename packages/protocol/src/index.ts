@@ -1,0 +1,5 @@
+/**
+ * @weft/protocol: what node and client share. Wire formats, ids, limits and
+ * errors with stable codes.
+ */
+export * from './errors.js'
