@@ -1,4 +1,5 @@
 import '@weft/protocol/polyfill'
+import { writeResults } from './report.js'
 
 /**
  * `npm run bench [-- NAME ...]`: runs the named scenarios (all when none is
@@ -6,7 +7,9 @@ import '@weft/protocol/polyfill'
  */
 type Scenario = (args: string[]) => Promise<void>
 
-const scenarios: Record<string, () => Promise<Scenario>> = {}
+// One line per scenario; each module default-exports its Scenario.
+const scenarios: Record<string, () => Promise<Scenario>> = {
+}
 
 async function run (): Promise<void> {
   const names = process.argv.slice(2).filter(a => !a.startsWith('--'))
@@ -21,6 +24,7 @@ async function run (): Promise<void> {
     const scenario = await load()
     await scenario(process.argv.slice(2))
   }
+  console.log(`\nresults: ${await writeResults()}`)
 }
 
 await run()
