@@ -1,0 +1,69 @@
+import { InvalidRangeError, NotMemberError } from '@weft/protocol'
+import { ChunkNotFoundError } from '../store/errors.js'
+import { chainPut } from './put.js'
+import type { ChunkClient, ChunkHandler, ChunkRequestContext, ChunkStat, GetAnswer, GetRequest } from '@weft/protocol'
+import type { AbortOptions, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+/**
+ * What the chunk service needs of the node's chunk store (the real one is
+ * `openChunkStore` in ../store). Errors carry the store's stable codes
+ * (ERR_CHUNK_NOT_FOUND, ERR_HASH_MISMATCH, ERR_STORE_FULL...), which go to the
+ * peer unchanged.
+ */
+export interface ChunkStoreView {
+  put(cid: CID, source: AsyncIterable<Uint8Array> | Uint8Array, options?: { size?: number } & AbortOptions): Promise<{ size: number, existed: boolean }>
+  get(cid: CID, options?: { offset?: number, length?: number } & AbortOptions): AsyncIterable<Uint8Array>
+  has(cids: CID[]): Promise<boolean[]>
+  stat(cid: CID): Promise<ChunkStat | undefined>
+  delete(cid: CID): Promise<boolean>
+}
+
+export interface StoreHandlerComponents {
+  self: PeerId
+  store: ChunkStoreView
+  /** Forwards chain puts to the next replica */
+  client: Pick<ChunkClient, 'put'>
+  /** Whether a peer is a mesh member (only members may delete) */
+  isMember?(peer: PeerId): boolean
+  teeBufferBytes?: number
+}
+
+/** Serve chunk requests from the node's store. */
+export function createStoreHandler (c: StoreHandlerComponents): ChunkHandler {
+  return {
+    put: async (req, body, ctx) => chainPut(c, req, body, ctx),
+
+    async get (req: GetRequest, ctx: ChunkRequestContext): Promise<GetAnswer> {
+      // stat first: a missing chunk or a bad range is answered with an ERROR
+      // instead of a head followed by a failing body
+      const stat = await c.store.stat(req.cid)
+      if (stat == null) {
+        throw new ChunkNotFoundError(req.cid.toString())
+      }
+      const length = req.length ?? stat.size - req.offset
+      if (req.offset > stat.size || length < 0 || req.offset + length > stat.size) {
+        throw new InvalidRangeError(`range offset=${req.offset} length=${req.length ?? 'rest'} is outside chunk ${req.cid.toString()} of ${stat.size} bytes`)
+      }
+      return {
+        head: { size: stat.size, offset: req.offset, length },
+        data: c.store.get(req.cid, { offset: req.offset, length, signal: ctx.signal })
+      }
+    },
+
+    async has (cids) {
+      return c.store.has(cids)
+    },
+
+    async stat (cid) {
+      return c.store.stat(cid)
+    },
+
+    async delete (cid, ctx) {
+      if (ctx.remotePeer == null || c.isMember?.(ctx.remotePeer) !== true) {
+        throw new NotMemberError('only mesh members may delete chunks')
+      }
+      return c.store.delete(cid)
+    }
+  }
+}
