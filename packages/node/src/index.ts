@@ -2,5 +2,138 @@ import '@weft/protocol/polyfill'
 
 /**
  * @weft/node: the weft storage daemon as a library.
+ *
+ * @example
+ * ```ts
+ * import { createNode, generateMeshKey } from '@weft/node'
+ *
+ * const meshKey = generateMeshKey() // or the bytes of <data>/mesh.key
+ * const node = await createNode({ dataDir: '/var/lib/weft', meshKey, seeds: ['/ip4/10.0.0.5/tcp/4001/p2p/12D3Koo...'] })
+ * node.addEventListener('member:joined', (evt) => { console.log('joined', evt.detail.peerId) })
+ * await node.start()
+ * console.log(node.getMap())
+ * await node.stop()
+ * ```
  */
-export {}
+import { generateKey } from '@libp2p/pnet'
+import { createWeftNode } from './node.js'
+import type { Usage } from './capacity.js'
+import type { MembershipTimings } from './membership/types.js'
+import type { WeftNode } from './node.js'
+
+export interface ConnectionLimits {
+  /**
+   * members to stay connected to (all of them when fewer)
+   *
+   * @default 8
+   */
+  targetPeers?: number
+  /**
+   * libp2p's connection limit
+   *
+   * @default 256
+   */
+  maxConnections?: number
+  /**
+   * inbound connections per second accepted from one host
+   *
+   * @default 50
+   */
+  inboundConnectionThreshold?: number
+  /**
+   * inbound connections still in their handshake at once
+   *
+   * @default 32
+   */
+  maxIncomingPendingConnections?: number
+  /**
+   * time one dial may take
+   *
+   * @default 10000
+   */
+  dialTimeoutMs?: number
+}
+
+export interface WeftNodeInit {
+  /** where peer.key, seq and members.json live (created when missing) */
+  dataDir: string
+  /**
+   * libp2p listen addresses
+   *
+   * @default ['/ip4/127.0.0.1/tcp/0']
+   */
+  listen?: string[]
+  /** addresses to announce instead of the listen addresses (e.g. behind NAT) */
+  announce?: string[]
+  /** multiaddrs of members to join through (with or without /p2p/) */
+  seeds?: string[]
+  /**
+   * failure-domain path `region/dc/rack/host`
+   *
+   * @default ''
+   */
+  zone?: string
+  /**
+   * capacity to announce
+   *
+   * @default the size of the file system holding dataDir (statfs)
+   */
+  capacityBytes?: number
+  /**
+   * placement weight
+   *
+   * @default capacityBytes
+   */
+  weight?: number
+  /** the mesh key file's content (`/key/swarm/psk/1.0.0/` text); required unless insecureOpen */
+  meshKey?: Uint8Array | string
+  /** run without a mesh key: anyone can connect. Development only. */
+  insecureOpen?: boolean
+  /** failure detection and gossip timings (see MembershipTimings for defaults) */
+  timings?: Partial<MembershipTimings>
+  /**
+   * most members the map holds
+   *
+   * @default 4096
+   */
+  maxMembers?: number
+  connections?: ConnectionLimits
+  /**
+   * polled every 10 heartbeats for the record's usedBytes and full flag
+   *
+   * @default the data dir's size, full when it reaches capacity or the disk has no space
+   */
+  usage?: () => Usage | Promise<Usage>
+  /**
+   * software version to announce
+   *
+   * @default this package's version
+   */
+  version?: string
+}
+
+/**
+ * Creates a node, **stopped**: its identity is loaded (or created) and its
+ * libp2p host exists, so other components can register protocol handlers on
+ * `node.libp2p` before `start()`. Throws MeshKeyRequiredError without a mesh
+ * key or `insecureOpen: true`, InvalidMeshKeyError for a malformed key.
+ */
+export async function createNode (init: WeftNodeInit): Promise<WeftNode> {
+  return createWeftNode(init)
+}
+
+/** A new mesh key, in the text form `@libp2p/pnet` reads (write it to <data>/mesh.key). */
+export function generateMeshKey (): Uint8Array {
+  const key = new Uint8Array(95)
+  generateKey(key)
+  return key
+}
+
+export { WeftNode, resolveTimings } from './node.js'
+export type { NodeStatus } from './node.js'
+export type { WeftServices } from './libp2p.js'
+export type { Usage } from './capacity.js'
+export type { Liveness, Member, MembershipEvents, MembershipStats, MembershipTimings, RecordPatch } from './membership/types.js'
+export { placementState } from './membership/member-map.js'
+export { CorruptStateError, InvalidPeerKeyError, MeshProtectionError, NodeNotStartedError } from './errors.js'
+export { InvalidMeshKeyError, InvalidRecordError, MeshKeyRequiredError, parseMeshKey } from '@weft/protocol'

@@ -3,3 +3,6 @@
  * errors with stable codes.
  */
 export * from './errors.js'
+export * from './membership/index.js'
+export * from './chunk/index.js'
+export * from './model/index.js'
