@@ -137,3 +137,7 @@ export type { Liveness, Member, MembershipEvents, MembershipStats, MembershipTim
 export { placementState } from './membership/member-map.js'
 export { CorruptStateError, InvalidPeerKeyError, MeshProtectionError, NodeNotStartedError } from './errors.js'
 export { InvalidMeshKeyError, InvalidRecordError, MeshKeyRequiredError, parseMeshKey } from '@weft/protocol'
+export { createNodeMetrics } from './admin/metrics.js'
+export type { NodeMetrics, NodeMetricsInit } from './admin/metrics.js'
+export { startAdminServer } from './admin/server.js'
+export type { AdminServer, AdminServerInit } from './admin/server.js'
