@@ -9,6 +9,11 @@ type Scenario = (args: string[]) => Promise<void>
 
 // One line per scenario; each module default-exports its Scenario.
 const scenarios: Record<string, () => Promise<Scenario>> = {
+  ceiling: async () => (await import('./ceiling.js')).default,
+  chunks: async () => (await import('./chunks.js')).default,
+  client: async () => (await import('./client.js')).default,
+  membership: async () => (await import('./membership.js')).default,
+  placement: async () => (await import('./placement.js')).default,
 }
 
 async function run (): Promise<void> {

@@ -17,16 +17,22 @@ export interface Figure {
   target?: string
   /** true when the figure meets its target; absent when there is none */
   met?: boolean
+  /** anything else worth keeping with the figure (runs, settings); written to the JSON, not printed */
+  detail?: Record<string, unknown>
 }
 
 const figures: Figure[] = []
+const notes: Array<{ scenario: string, text: string }> = []
+/** true while the rows printed last are a table that the next row may continue */
+let tableOpen = false
 
 /** Records a figure and prints it as a markdown table row straight away. */
 export function record (figure: Figure): void {
   figures.push(figure)
-  if (figures.length === 1) {
+  if (!tableOpen) {
     console.log('| scenario | metric | value | unit | beside | ratio | target |')
     console.log('| --- | --- | --- | --- | --- | --- | --- |')
+    tableOpen = true
   }
   const ratio = figure.ceiling != null && figure.ceiling !== 0 ? figure.value / figure.ceiling : undefined
   const beside = figure.ceiling != null ? `${fmt(figure.ceiling)} (${figure.ceilingName ?? 'ceiling'})` : ''
@@ -34,12 +40,29 @@ export function record (figure: Figure): void {
   console.log(`| ${figure.scenario} | ${figure.metric} | ${fmt(figure.value)} | ${figure.unit} | ${beside} | ${ratio != null ? ratio.toFixed(3) : ''} | ${target} |`)
 }
 
+/**
+ * Prints a line of context (settings, how a figure was taken) outside the
+ * table and keeps it in the results JSON. The next `record` starts a new
+ * table with its header, so the markdown stays well formed.
+ */
+export function note (scenario: string, text: string): void {
+  notes.push({ scenario, text })
+  if (tableOpen) console.log('')
+  tableOpen = false
+  console.log(`${scenario}: ${text}`)
+}
+
 export function fmt (n: number): string {
+  if (!Number.isFinite(n)) return String(n)
   if (Number.isInteger(n)) return String(n)
   return Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3)
 }
 
-/** Writes every figure of this run to bench/results/latest.json. */
+/**
+ * Writes every figure of this run to bench/results/latest.json (an array of
+ * rows, each with its ratio, machine and date); notes go to
+ * bench/results/latest-notes.json.
+ */
 export async function writeResults (): Promise<string> {
   const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../results')
   await mkdir(dir, { recursive: true })
@@ -53,5 +76,6 @@ export async function writeResults (): Promise<string> {
     date
   }))
   await writeFile(file, JSON.stringify(rows, null, 2) + '\n')
+  await writeFile(path.join(dir, 'latest-notes.json'), JSON.stringify({ date, machine, notes }, null, 2) + '\n')
   return file
 }

@@ -1,0 +1,12 @@
+/**
+ * Pieces every benchmark scenario reuses: child-process workers, RSS
+ * sampling, statistics, argument parsing, CPU profiles and the transport
+ * ceilings (raw TCP, TLS 1.3, one libp2p stream).
+ */
+export * from './args.js'
+export * from './ceilings.js'
+export * from './cpu-profile.js'
+export * from './machine.js'
+export * from './rss.js'
+export * from './spawn-worker.js'
+export * from './stats.js'
