@@ -83,3 +83,14 @@ export const PEER_KEY_FILE = 'peer.key'
 export const SEQ_FILE = 'seq'
 export const KNOWN_PEERS_FILE = 'members.json'
 export const SOFTWARE_VERSION = '0.1.0'
+
+/**
+ * yamux streams a peer may open on one connection (yamux's own default is
+ * 1000): a stream flood is refused before multistream-select and a peer-store
+ * write run for each. Chunk streams are capped lower per protocol (see
+ * chunk/constants.ts); this leaves the control plane room beside them.
+ */
+export const YAMUX_MAX_INBOUND_STREAMS = 256
+
+/** the record's capacity is re-announced when the store's figure moves by more than this fraction */
+export const CAPACITY_CHANGE_FRACTION = 0.01

@@ -13,7 +13,8 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { toString } from 'uint8arrays/to-string'
 import {
-  GOSSIP_D, GOSSIP_DHI, GOSSIP_DLAZY, GOSSIP_DLO, YAMUX_MAX_READ_BUFFER, YAMUX_MAX_STREAM_WINDOW, YAMUX_MAX_WRITE_BUFFER
+  GOSSIP_D, GOSSIP_DHI, GOSSIP_DLAZY, GOSSIP_DLO, YAMUX_MAX_INBOUND_STREAMS, YAMUX_MAX_READ_BUFFER, YAMUX_MAX_STREAM_WINDOW,
+  YAMUX_MAX_WRITE_BUFFER
 } from './constants.js'
 import { MeshProtectionError } from './errors.js'
 import { gossipBytesRegister } from './membership/gossip-bytes.js'
@@ -52,7 +53,14 @@ export async function createHost (init: HostInit): Promise<Libp2p<WeftServices>>
     addresses: { listen: init.listen, announce: init.announce },
     transports: [tcp()],
     connectionEncrypters: [noise()],
+    // Chunk bodies share each connection with gossip and sync. yamux gives every
+    // stream its own window, so a bulk transfer cannot block a control stream's
+    // flow control; what remains is queueing behind the chunk bytes already on
+    // the socket (a few stream windows: milliseconds on a LAN, far below
+    // suspectAfter), and chunk streams are capped per connection. The bulk channel
+    // (TLS, its own sockets) later moves chunk bytes off these connections.
     streamMuxers: [yamux({
+      maxInboundStreams: YAMUX_MAX_INBOUND_STREAMS,
       streamOptions: {
         maxStreamWindowSize: YAMUX_MAX_STREAM_WINDOW,
         maxReadBufferLength: YAMUX_MAX_READ_BUFFER,

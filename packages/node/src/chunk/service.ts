@@ -1,16 +1,19 @@
 import { logger } from '@libp2p/logger'
 import {
-  BusyError, CHUNK_PROTOCOL, ServerSession, SessionClosedError, createChunkClient, libp2pTransport,
-  streamToDuplex
+  BusyError, CHUNK_PROTOCOL, DEFAULT_READ_HIGH_WATER_MARK, PeerUnreachableError, ServerSession, SessionClosedError,
+  createChunkClient, libp2pTransport, streamToDuplex
 } from '@weft/protocol'
 import {
   DEFAULT_CHUNK_MAX_INBOUND_STREAMS, DEFAULT_CHUNK_MAX_OUTBOUND_STREAMS,
   DEFAULT_CHUNK_MAX_REQUESTS_PER_PEER, DEFAULT_CHUNK_MAX_SESSIONS_PER_PEER
 } from './constants.js'
 import { createStoreHandler } from './handler.js'
+import { loopbackPair } from './loopback.js'
+import { observeHandler } from './observe.js'
 import type { ChunkStoreView } from './handler.js'
+import type { ChunkRequestObserver } from './observe.js'
 import type { Connection, PeerId, Stream, StreamHandlerOptions, AbortOptions } from '@libp2p/interface'
-import type { ChunkClient, ChunkClientInit, RequestLimiter } from '@weft/protocol'
+import type { ByteDuplex, ChunkClient, ChunkClientInit, ChunkHandler, RequestLimiter } from '@weft/protocol'
 
 const log = logger('weft:chunk')
 
@@ -27,6 +30,8 @@ export interface ChunkServiceComponents {
   store: ChunkStoreView
   /** Only members may delete; without it every delete is refused */
   isMember?(peer: PeerId): boolean
+  /** Told about every request served (the node feeds its metrics from it) */
+  observer?: ChunkRequestObserver
 }
 
 export interface ChunkServiceInit {
@@ -95,7 +100,11 @@ export interface ChunkServiceStats {
 /** Serves `/weft/chunk/1` from the node's store and forwards chain puts. */
 export interface ChunkService {
   readonly status: 'stopped' | 'started'
-  /** A client over the same libp2p node: what the service forwards with, and the writer side can share */
+  /**
+   * A client over the same libp2p node: what the service forwards with, and
+   * the writer side can share. It reaches this node itself too (in memory:
+   * libp2p cannot dial itself), so a chain may start or pass here.
+   */
   readonly client: ChunkClient
   start(): Promise<void>
   stop(): Promise<void>
@@ -115,14 +124,16 @@ class DefaultChunkService implements ChunkService {
   private readonly init: ChunkServiceInit
   private readonly sessions = new Set<ServerSession>()
   private readonly peers = new Map<string, PeerState>()
+  private handler?: ChunkHandler
 
   constructor (components: ChunkServiceComponents, init: ChunkServiceInit) {
     this.components = components
     this.init = init
+    const remote = libp2pTransport(components.libp2p, { highWaterMark: init.highWaterMark })
     this.client = createChunkClient({
       inactivityTimeout: init.inactivityTimeout,
       ...init.client,
-      transport: libp2pTransport(components.libp2p, { highWaterMark: init.highWaterMark })
+      transport: async (peer, options) => peer.equals(components.libp2p.peerId) ? this.loopback() : remote(peer, options)
     })
   }
 
@@ -130,13 +141,16 @@ class DefaultChunkService implements ChunkService {
     if (this.status === 'started') {
       return
     }
-    const handler = createStoreHandler({
+    const storeHandler = createStoreHandler({
       self: this.components.libp2p.peerId,
       store: this.components.store,
       client: this.client,
       isMember: peer => this.components.isMember?.(peer) === true,
       teeBufferBytes: this.init.teeBufferBytes
     })
+    const observer = this.components.observer
+    const handler = observer == null ? storeHandler : observeHandler(storeHandler, observer)
+    this.handler = handler
     await this.components.libp2p.handle(CHUNK_PROTOCOL, (stream, connection) => {
       this.onStream(stream, connection, handler)
     }, {
@@ -168,21 +182,38 @@ class DefaultChunkService implements ChunkService {
     return { sessions: this.sessions.size, peers: this.peers.size, activeRequests }
   }
 
-  private onStream (stream: Stream, connection: Connection, handler: ReturnType<typeof createStoreHandler>): void {
-    const peer = connection.remotePeer
+  private onStream (stream: Stream, connection: Connection, handler: ChunkHandler): void {
     if (this.status !== 'started') {
       stream.abort(new SessionClosedError('chunk service stopping'))
       return
     }
+    this.serve(streamToDuplex(stream, { highWaterMark: this.init.highWaterMark }), connection.remotePeer, handler)
+  }
+
+  /** A session with this node's own handler, in memory, under the same limits as any peer's. */
+  private loopback (): ByteDuplex {
+    const handler = this.handler
+    if (this.status !== 'started' || handler == null) {
+      throw new PeerUnreachableError('the chunk service of this node is not running')
+    }
+    const [client, server] = loopbackPair(this.init.highWaterMark ?? DEFAULT_READ_HIGH_WATER_MARK)
+    if (!this.serve(server, this.components.libp2p.peerId, handler)) {
+      throw new BusyError('too many chunk sessions with this node itself')
+    }
+    return client
+  }
+
+  /** Runs a server session on `duplex`; false (and the transport reset) when the peer has too many. */
+  private serve (duplex: ByteDuplex, peer: PeerId, handler: ChunkHandler): boolean {
     const state = this.peerState(peer)
     if (state.sessions >= (this.init.maxSessionsPerPeer ?? DEFAULT_CHUNK_MAX_SESSIONS_PER_PEER)) {
       log('refusing another chunk stream from %p: %d open', peer, state.sessions)
-      stream.abort(new BusyError('too many chunk streams from this peer'))
+      duplex.abort(new BusyError('too many chunk streams from this peer'))
       this.dropPeerState(peer, state)
-      return
+      return false
     }
     state.sessions++
-    const session = new ServerSession(streamToDuplex(stream, { highWaterMark: this.init.highWaterMark }), {
+    const session = new ServerSession(duplex, {
       handler,
       remotePeer: peer,
       limiter: state.limiter,
@@ -198,6 +229,7 @@ class DefaultChunkService implements ChunkService {
       state.sessions--
       this.dropPeerState(peer, state)
     })
+    return true
   }
 
   private peerState (peer: PeerId): PeerState {
