@@ -33,7 +33,8 @@ describe('membership (multi-node, real TCP on 127.0.0.1)', function () {
     assert.equal(m.record.meshId, seed.meshId)
     assert.deepEqual(m.record.addrs, joiners[0]!.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/.*$/, '')))
     // joiners dial each other: no star around the seed
-    assert.ok(joiners.some(j => j.libp2p.getPeers().length > 1))
+    // (dialing runs beside gossip, so under load it may finish after convergence)
+    await waitFor('joiners connected beyond the seed', () => joiners.every(j => j.libp2p.getPeers().length > 1), 15_000)
   })
 
   it('a gracefully stopped node is left on all others promptly, then out', async () => {

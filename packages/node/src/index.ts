@@ -17,9 +17,13 @@ import '@weft/protocol/polyfill'
  */
 import { generateKey } from '@libp2p/pnet'
 import { createWeftNode } from './node.js'
+import type { NodeMetricsInit } from './admin/metrics.js'
 import type { Usage } from './capacity.js'
+import type { ChunkServiceInit } from './chunk/service.js'
+import type { RefServiceInit } from './refs/index.js'
 import type { MembershipTimings } from './membership/types.js'
 import type { WeftNode } from './node.js'
+import type { ChunkStoreInit } from './store/index.js'
 
 export interface ConnectionLimits {
   /**
@@ -74,17 +78,31 @@ export interface WeftNodeInit {
    */
   zone?: string
   /**
-   * capacity to announce
+   * Most bytes of chunks this node stores (the chunk store refuses more). The
+   * record announces the store's capacity: this limit, or less when the disk
+   * holds less (stored bytes + free space above the store's reserve).
    *
-   * @default the size of the file system holding dataDir (statfs)
+   * @default no limit: the free space of the file system holding dataDir
    */
   capacityBytes?: number
   /**
-   * placement weight
+   * placement weight, fixed at start
    *
-   * @default capacityBytes
+   * @default capacityBytes, or the size of the file system holding dataDir (statfs)
    */
   weight?: number
+  /** chunk store options (reserve, largest chunk, when it counts as full) */
+  store?: Omit<ChunkStoreInit, 'dir' | 'capacityBytes' | 'db'>
+  /** chunk service limits and timeouts (`/weft/chunk/1`) */
+  chunks?: ChunkServiceInit
+  /** ref service limits and timeouts (`/weft/refs/1`) */
+  refs?: RefServiceInit
+  /**
+   * metrics registry options
+   *
+   * @default process metrics on, no constant labels
+   */
+  metrics?: NodeMetricsInit
   /** the mesh key file's content (`/key/swarm/psk/1.0.0/` text); required unless insecureOpen */
   meshKey?: Uint8Array | string
   /** run without a mesh key: anyone can connect. Development only. */
@@ -101,7 +119,7 @@ export interface WeftNodeInit {
   /**
    * polled every 10 heartbeats for the record's usedBytes and full flag
    *
-   * @default the data dir's size, full when it reaches capacity or the disk has no space
+   * @default the chunk store's usage (also pushed at once when the store becomes full or stops being full)
    */
   usage?: () => Usage | Promise<Usage>
   /**
@@ -131,12 +149,24 @@ export function generateMeshKey (): Uint8Array {
 
 export { WeftNode, resolveTimings } from './node.js'
 export type { NodeStatus } from './node.js'
+export type { NodeComponent } from './component.js'
+export { openChunkStore } from './store/index.js'
+export type {
+  ChunkStore, ChunkStoreInit, ChunkStoreEvents, ChunkStat as StoredChunkStat, StoreUsage, StoreCounters, ListedChunk
+} from './store/index.js'
+export { StoreFullError, ChunkNotFoundError, ChunkCorruptError, StoreClosedError } from './store/index.js'
+export { createChunkService } from './chunk/index.js'
+export type { ChunkService, ChunkServiceInit, ChunkServiceStats, ChunkRequestObserver, ChunkRequestOutcome, ChunkOp } from './chunk/index.js'
+export { createRefService, RefStore } from './refs/index.js'
+export type { RefService, RefServiceComponents, RefServiceInit, RefServiceStats, RefStoreInit } from './refs/index.js'
 export type { WeftServices } from './libp2p.js'
 export type { Usage } from './capacity.js'
 export type { Liveness, Member, MembershipEvents, MembershipStats, MembershipTimings, RecordPatch } from './membership/types.js'
 export { placementState } from './membership/member-map.js'
 export { CorruptStateError, InvalidPeerKeyError, MeshProtectionError, NodeNotStartedError } from './errors.js'
 export { InvalidMeshKeyError, InvalidRecordError, MeshKeyRequiredError, parseMeshKey } from '@weft/protocol'
+export { InsufficientReplicasError, planChunkWrite, writeChunk } from '@weft/protocol'
+export type { ReplicaFailure, WriteChunkOptions, WriteChunkResult, WritePlan } from '@weft/protocol'
 export { createNodeMetrics } from './admin/metrics.js'
 export type { NodeMetrics, NodeMetricsInit } from './admin/metrics.js'
 export { startAdminServer } from './admin/server.js'

@@ -1,28 +1,43 @@
 /**
- * WeftNode: a libp2p host plus membership, with its identity, seq and known
- * members persisted in its data dir.
+ * WeftNode: a libp2p host, membership, the chunk store and the chunk service,
+ * with its identity, seq and known members persisted in its data dir.
  */
 import { mkdir } from 'node:fs/promises'
 import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DEFAULT_MAX_MEMBERS, MeshKeyRequiredError, membersTopic, openMeshId, parseMeshKey, validateZone } from '@weft/protocol'
-import { dataDirUsage, diskCapacity } from './capacity.js'
+import { DEFAULT_MAX_MEMBERS, MeshKeyRequiredError, membersTopic, openMeshId, parseMeshKey, validateZone, writeChunk } from '@weft/protocol'
+import { createNodeMetrics } from './admin/metrics.js'
+import { diskCapacity } from './capacity.js'
+import { memberDialer } from './chunk-dialer.js'
+import { createChunkService } from './chunk/service.js'
+import { createRefService } from './refs/index.js'
 import * as C from './constants.js'
 import { NodeNotStartedError } from './errors.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { loadKnownPeers } from './known-peers.js'
 import { createHost } from './libp2p.js'
+import { trackMembers } from './member-metrics.js'
 import { Membership } from './membership/membership.js'
 import { SeqStore } from './seq.js'
+import { StorageReporter } from './storage.js'
+import { openChunkStore } from './store/index.js'
+import { planWrite } from './write-plan.js'
+import type { NodeMetrics } from './admin/metrics.js'
 import type { Usage } from './capacity.js'
+import type { ChunkService } from './chunk/service.js'
+import type { RefService } from './refs/index.js'
+import type { NodeComponent } from './component.js'
 import type { WeftServices } from './libp2p.js'
+import type { KnownPeer } from './known-peers.js'
 import type { GossipBytes } from './membership/gossip-bytes.js'
 import type { Member, MembershipEvents, MembershipStats, MembershipTimings, RecordPatch } from './membership/types.js'
-import type { Libp2p } from '@libp2p/interface'
+import type { ChunkStore } from './store/index.js'
+import type { AbortOptions, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { ClusterMap } from '@weft/placement'
-import type { NodeRecord } from '@weft/protocol'
+import type { ClusterMap, PlacementPolicy } from '@weft/placement'
+import type { NodeRecord, WriteChunkOptions, WriteChunkResult, WritePlan } from '@weft/protocol'
+import type { CID } from 'multiformats/cid'
 import type { WeftNodeInit } from './index.js'
 
 const log = logger('weft:node')
@@ -45,41 +60,79 @@ export function resolveTimings (t: Partial<MembershipTimings> = {}): MembershipT
   return timings
 }
 
+export interface WeftNodeFields {
+  peerId: string
+  meshId: string
+  dataDir: string
+  libp2p: Libp2p<WeftServices>
+  timings: MembershipTimings
+  membership: Membership
+  store: ChunkStore
+  chunks: ChunkService
+  refs: RefService
+  metrics: NodeMetrics
+  /** started in order after libp2p, stopped in reverse order before it */
+  components: NodeComponent[]
+  /** run after libp2p has stopped (closing the store), in order */
+  closers: Array<() => Promise<void>>
+}
+
 export class WeftNode extends TypedEventEmitter<MembershipEvents> {
   readonly peerId: string
   readonly meshId: string
   readonly dataDir: string
   readonly libp2p: Libp2p<WeftServices>
   readonly timings: MembershipTimings
+  /** The node's durable chunk store (open from createNode until stop) */
+  readonly store: ChunkStore
+  /** Serves `/weft/chunk/1`; `chunks.client` is the node's outgoing chunk client */
+  readonly chunks: ChunkService
+  /** Serves `/weft/refs/1` from the node's ref store (`refs.store`, open while started) */
+  readonly refs: RefService
+  /** This node's Prometheus registry and metrics (`metrics.registry` for /metrics) */
+  readonly metrics: NodeMetrics
   private readonly membership: Membership
+  private readonly components: NodeComponent[]
+  private readonly closers: Array<() => Promise<void>>
   private state: NodeStatus = 'stopped'
   private starting?: Promise<void>
   private stopping?: Promise<void>
   private stoppedOnce = false
+  private closed?: Promise<void>
 
   /** Use createNode(). */
-  constructor (fields: { peerId: string, meshId: string, dataDir: string, libp2p: Libp2p<WeftServices>, timings: MembershipTimings, membership: (node: WeftNode) => Membership }) {
+  constructor (fields: WeftNodeFields) {
     super()
     this.peerId = fields.peerId
     this.meshId = fields.meshId
     this.dataDir = fields.dataDir
     this.libp2p = fields.libp2p
     this.timings = fields.timings
-    this.membership = fields.membership(this)
+    this.membership = fields.membership
+    this.store = fields.store
+    this.chunks = fields.chunks
+    this.refs = fields.refs
+    this.metrics = fields.metrics
+    this.components = fields.components
+    this.closers = fields.closers
   }
 
   get status (): NodeStatus {
     return this.state
   }
 
-  /** Starts listening, joins through the seeds (or known members) and begins gossiping. */
+  /** Starts listening, then every component (membership joins and gossips, the chunk service serves). */
   async start (): Promise<void> {
     if (this.state !== 'stopped') return
     if (this.stoppedOnce) throw new NodeNotStartedError('a stopped node cannot start again; create a new one on the same data dir')
     this.state = 'starting'
+    const started: NodeComponent[] = []
     this.starting = (async () => {
       await this.libp2p.start()
-      await this.membership.start()
+      for (const c of this.components) {
+        await c.start()
+        started.push(c)
+      }
     })()
     try {
       await this.starting
@@ -87,28 +140,35 @@ export class WeftNode extends TypedEventEmitter<MembershipEvents> {
     } catch (err) {
       this.state = 'stopped'
       this.stoppedOnce = true
+      await this.stopComponents(started)
       try {
         await this.libp2p.stop()
       } catch {
         // the start error is the one to report
       }
+      await this.close()
       throw err
     }
   }
 
-  /** Announces `leaving`, then closes every connection, listener and timer. Idempotent. */
+  /**
+   * Stops the components in reverse order (the chunk service, then membership,
+   * which announces `leaving`), then libp2p, then closes the store. Idempotent;
+   * a node that was never started only closes its store.
+   */
   async stop (): Promise<void> {
     if (this.stopping != null) return this.stopping
     if (this.state === 'starting') await this.starting?.catch(() => {})
-    if (this.state !== 'started') return
+    if (this.state !== 'started') {
+      this.stoppedOnce = true
+      await this.close()
+      return
+    }
     this.state = 'stopping'
     this.stopping = (async () => {
-      try {
-        await this.membership.stop()
-      } catch (err) {
-        log.error('membership stop failed - %e', err)
-      }
+      await this.stopComponents(this.components)
       await this.libp2p.stop()
+      await this.close()
       this.state = 'stopped'
       this.stoppedOnce = true
     })()
@@ -117,6 +177,29 @@ export class WeftNode extends TypedEventEmitter<MembershipEvents> {
     } finally {
       this.stopping = undefined
     }
+  }
+
+  private async stopComponents (components: NodeComponent[]): Promise<void> {
+    for (const c of [...components].reverse()) {
+      try {
+        await c.stop()
+      } catch (err) {
+        log.error('%s stop failed - %e', c.name, err)
+      }
+    }
+  }
+
+  private async close (): Promise<void> {
+    this.closed ??= (async () => {
+      for (const close of this.closers) {
+        try {
+          await close()
+        } catch (err) {
+          log.error('close failed - %e', err)
+        }
+      }
+    })()
+    await this.closed
   }
 
   /** Addresses others can dial, each ending in /p2p/<peerId>. */
@@ -160,6 +243,26 @@ export class WeftNode extends TypedEventEmitter<MembershipEvents> {
   stats (): MembershipStats {
     return this.membership.getStats()
   }
+
+  /**
+   * Where a new chunk goes: placement's replica set over this node's map,
+   * minus members whose record says full, topped up from
+   * the fallbacks. Throws placement's PolicyUnsatisfiableError when fewer
+   * than `policy.replicas` nodes are eligible.
+   */
+  planWrite (cid: CID, policy: PlacementPolicy): WritePlan {
+    return planWrite(this.getMap(), id => this.membership.map.member(id), cid, policy)
+  }
+
+  /**
+   * Writes a chunk to `policy.replicas` nodes through this node's chunk
+   * client (chain put, hand-off on failure). Resolves when that many hold a
+   * verified copy; throws InsufficientReplicasError otherwise.
+   */
+  async writeChunk (cid: CID, bytes: Uint8Array, policy: PlacementPolicy, options: AbortOptions & Pick<WriteChunkOptions, 'probe' | 'onAttempt'> = {}): Promise<WriteChunkResult> {
+    const plan = this.planWrite(cid, policy)
+    return writeChunk({ ...options, client: this.chunks.client, targets: plan.targets, fallbacks: plan.fallbacks, replicas: policy.replicas, cid, bytes })
+  }
 }
 
 export async function createWeftNode (init: WeftNodeInit): Promise<WeftNode> {
@@ -171,21 +274,46 @@ export async function createWeftNode (init: WeftNodeInit): Promise<WeftNode> {
   const timings = resolveTimings(init.timings)
   const zone = init.zone ?? ''
   validateZone(zone)
+  if (init.capacityBytes != null && (!Number.isSafeInteger(init.capacityBytes) || init.capacityBytes < 0)) {
+    throw new TypeError('capacityBytes must be a non-negative integer')
+  }
   await mkdir(init.dataDir, { recursive: true })
   const privateKey = await loadOrCreateIdentity(init.dataDir)
   const seqs = new SeqStore(init.dataDir)
   await seqs.load()
   const known = await loadKnownPeers(init.dataDir)
-  const capacityBytes = init.capacityBytes ?? await diskCapacity(init.dataDir)
-  if (!Number.isSafeInteger(capacityBytes) || capacityBytes < 0) throw new TypeError('capacityBytes must be a non-negative integer')
-  const weight = init.weight ?? Math.max(1, capacityBytes)
+  // weight is fixed at start: free space moving with other files must not move data
+  const weight = init.weight ?? Math.max(1, init.capacityBytes ?? await diskCapacity(init.dataDir))
+  const store = await openChunkStore({ ...init.store, dir: init.dataDir, capacityBytes: init.capacityBytes })
+  try {
+    return await assemble(init, { meshKey, meshId, timings, zone, privateKey, seqs, known, weight, store })
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}
+
+interface Prepared {
+  meshKey?: { psk: Uint8Array }
+  meshId: string
+  timings: MembershipTimings
+  zone: string
+  privateKey: PrivateKey
+  seqs: SeqStore
+  known: KnownPeer[]
+  weight: number
+  store: ChunkStore
+}
+
+async function assemble (init: WeftNodeInit, p: Prepared): Promise<WeftNode> {
+  const { meshId, timings, store, privateKey } = p
   const topic = membersTopic(meshId)
   const gossipBytes: GossipBytes = { in: 0, out: 0 }
   const libp2p = await createHost({
     privateKey,
     listen: init.listen ?? C.DEFAULT_LISTEN,
     announce: init.announce ?? [],
-    psk: meshKey?.psk,
+    psk: p.meshKey?.psk,
     topic,
     gossipBytes,
     maxConnections: init.connections?.maxConnections ?? C.DEFAULT_MAX_CONNECTIONS,
@@ -194,50 +322,104 @@ export async function createWeftNode (init: WeftNodeInit): Promise<WeftNode> {
     dialTimeoutMs: init.connections?.dialTimeoutMs ?? C.DEFAULT_DIAL_TIMEOUT_MS
   })
   const peerId = libp2p.peerId.toString()
-  const usage = init.usage ?? (async () => dataDirUsage(init.dataDir, capacityBytes))
-  return new WeftNode({
+  const metrics = createNodeMetrics(init.metrics)
+  // membership and the chunk service call back into the node, which exists only at the end
+  const late: { node?: WeftNode, membership?: Membership } = {}
+  const chunks = createChunkService({
+    libp2p: memberDialer(libp2p, id => late.membership?.map.member(id)?.record.addrs),
+    store,
+    // members (nodes with a record in the map) may delete; clients only put and read
+    isMember: peer => late.membership?.map.member(peer.toString()) != null,
+    observer: (o) => { reporter.observe(o) }
+  }, init.chunks)
+  const reporter = new StorageReporter({
+    store,
+    metrics,
+    chunks,
+    // a usage hook given in init is the record's source: the store then only feeds the metrics
+    updateRecord: (patch) => { if (init.usage == null) late.node?.updateRecord(patch) }
+  })
+  const usage = init.usage ?? (() => reporter.poll())
+  const membership = new Membership({
+    libp2p,
+    privateKey,
+    selfId: peerId,
+    meshId,
+    topic,
+    dataDir: init.dataDir,
+    seqs: p.seqs,
+    fields: {
+      peerId,
+      meshId,
+      zone: p.zone,
+      addrs: [],
+      bulkAddr: '',
+      ...reporter.initialFields(),
+      weight: p.weight,
+      state: 'up',
+      load: { inFlight: 0, mbps: 0 },
+      version: init.version ?? C.SOFTWARE_VERSION,
+      startedAt: Date.now()
+    },
+    timings,
+    maxMembers: init.maxMembers ?? DEFAULT_MAX_MEMBERS,
+    targetPeers: init.connections?.targetPeers ?? C.DEFAULT_TARGET_PEERS,
+    dialTimeoutMs: init.connections?.dialTimeoutMs ?? C.DEFAULT_DIAL_TIMEOUT_MS,
+    seeds: (init.seeds ?? []).map(s => multiaddr(s)),
+    known: p.known,
+    usage: async () => usage(),
+    usageRefreshBeats: C.DEFAULT_USAGE_REFRESH_BEATS,
+    gossipBytes,
+    budget: { burst: C.GOSSIP_BURST, refillPerBeat: C.GOSSIP_REFILL_PER_BEAT },
+    pullBackoffBeats: C.PULL_BACKOFF_BEATS,
+    emit: (name, member) => {
+      late.node?.safeDispatchEvent(name, { detail: member })
+    }
+  })
+  late.membership = membership
+  let untrackMembers: (() => void) | undefined
+  // refs and bucket records live in <dataDir>/meta-refs (the chunk store opens its own db)
+  const refs = createRefService({ libp2p, dir: init.dataDir, isMember: peer => late.membership?.map.member(peer.toString()) != null }, init.refs)
+
+  // Started in this order after libp2p, stopped in reverse before it: the
+  // chunk service stops serving first, then membership announces `leaving`.
+  // Services added later (refs, repair) go after `chunks`.
+  const components: NodeComponent[] = [
+    {
+      name: 'membership',
+      start: async () => membership.start(),
+      stop: async () => membership.stop()
+    },
+    {
+      name: 'member-metrics',
+      start: async () => { untrackMembers ??= trackMembers(node, metrics) },
+      stop: async () => {
+        untrackMembers?.()
+        untrackMembers = undefined
+      }
+    },
+    reporter,
+    {
+      name: 'chunks',
+      start: async () => chunks.start(),
+      stop: async () => chunks.stop()
+    },
+    refs
+  ]
+  const node: WeftNode = new WeftNode({
     peerId,
     meshId,
     dataDir: init.dataDir,
     libp2p,
     timings,
-    membership: (node) => new Membership({
-      libp2p,
-      privateKey,
-      selfId: peerId,
-      meshId,
-      topic,
-      dataDir: init.dataDir,
-      seqs,
-      fields: {
-        peerId,
-        meshId,
-        zone,
-        addrs: [],
-        bulkAddr: '',
-        capacityBytes,
-        usedBytes: 0,
-        weight,
-        state: 'up',
-        load: { inFlight: 0, mbps: 0 },
-        full: false,
-        version: init.version ?? C.SOFTWARE_VERSION,
-        startedAt: Date.now()
-      },
-      timings,
-      maxMembers: init.maxMembers ?? DEFAULT_MAX_MEMBERS,
-      targetPeers: init.connections?.targetPeers ?? C.DEFAULT_TARGET_PEERS,
-      dialTimeoutMs: init.connections?.dialTimeoutMs ?? C.DEFAULT_DIAL_TIMEOUT_MS,
-      seeds: (init.seeds ?? []).map(s => multiaddr(s)),
-      known,
-      usage: async () => usage(),
-      usageRefreshBeats: C.DEFAULT_USAGE_REFRESH_BEATS,
-      gossipBytes,
-      budget: { burst: C.GOSSIP_BURST, refillPerBeat: C.GOSSIP_REFILL_PER_BEAT },
-      pullBackoffBeats: C.PULL_BACKOFF_BEATS,
-      emit: (name, member) => {
-        node.safeDispatchEvent(name, { detail: member })
-      }
-    })
+    membership,
+    store,
+    chunks,
+    refs,
+    metrics,
+    components,
+    closers: [async () => store.close()]
   })
+  late.node = node
+  return node
 }
