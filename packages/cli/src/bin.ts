@@ -2,7 +2,10 @@
 import '@weft/protocol/polyfill'
 import { main } from './main.js'
 
-main(process.argv).catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err))
-  process.exitCode = 1
+// exit explicitly: a library's idle timer or socket must not keep a finished command alive
+main(process.argv).then(code => {
+  process.exit(code)
+}, (err: unknown) => {
+  console.error(`weft: ${err instanceof Error ? err.message : String(err)}`)
+  process.exit(1)
 })

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { CliError } from './errors.js'
 
@@ -10,6 +11,26 @@ export interface WeftConfig {
   meshKeyFile: string
   /** admin URLs of the local nodes, when known */
   admin?: string[]
+  /** the nodes `weft up` runs from this folder (what a re-run reuses) */
+  nodes?: LocalNode[]
+  /** pid of the `weft up` process while it runs */
+  upPid?: number
+}
+
+/** One node of a local mesh, as `weft up` last ran it. */
+export interface LocalNode {
+  /** `node-1`, `node-2`, ... */
+  name: string
+  /** data dir, relative to the config file */
+  dataDir: string
+  zone: string
+  peerId?: string
+  multiaddr?: string
+  admin?: string
+  listenPort?: number
+  adminPort?: number
+  /** while `weft up` runs */
+  pid?: number
 }
 
 export const CONFIG_DIR = '.weft'
@@ -55,7 +76,43 @@ export function parseConfig (text: string, file: string): WeftConfig {
   if (!Array.isArray(config.seeds) || !config.seeds.every(s => typeof s === 'string') || typeof config.meshKeyFile !== 'string') {
     throw new CliError(`${file} lacks "seeds" or "meshKeyFile"; delete it or run \`weft up\` again`)
   }
-  return { seeds: config.seeds, meshKeyFile: path.resolve(path.dirname(file), config.meshKeyFile), admin: config.admin }
+  const admin = Array.isArray(config.admin) ? config.admin.filter((a): a is string => typeof a === 'string') : undefined
+  const nodes = Array.isArray(config.nodes) ? config.nodes.filter(isLocalNode) : undefined
+  const upPid = typeof config.upPid === 'number' && Number.isSafeInteger(config.upPid) ? config.upPid : undefined
+  return { seeds: config.seeds, meshKeyFile: path.resolve(path.dirname(file), config.meshKeyFile), admin, nodes, upPid }
+}
+
+function isLocalNode (n: unknown): n is LocalNode {
+  const o = n as Partial<LocalNode> | null
+  return o != null && typeof o.name === 'string' && typeof o.dataDir === 'string' && typeof o.zone === 'string'
+}
+
+/** Reads `<dir>/config.json` (undefined when there is none). */
+export async function readConfigIn (dir: string): Promise<WeftConfig | undefined> {
+  const file = path.join(dir, CONFIG_FILE)
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined
+    throw err
+  })
+  return text == null ? undefined : parseConfig(text, file)
+}
+
+/**
+ * Writes `<dir>/config.json` atomically (temp file + rename), so a command
+ * reading it while `weft up` rewrites it never sees half a file. The mesh key
+ * path is stored relative to the config file when it lives beside it, so the
+ * folder can be moved.
+ */
+export async function writeConfigIn (dir: string, config: WeftConfig): Promise<string> {
+  await mkdir(dir, { recursive: true })
+  const file = path.join(dir, CONFIG_FILE)
+  const keyFile = path.resolve(dir, config.meshKeyFile)
+  const rel = path.relative(dir, keyFile)
+  const meshKeyFile = rel.startsWith('..') || path.isAbsolute(rel) ? keyFile : rel
+  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`
+  await writeFile(tmp, JSON.stringify({ ...config, meshKeyFile }, null, 2) + '\n')
+  await rename(tmp, file)
+  return file
 }
 
 /**

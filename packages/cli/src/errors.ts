@@ -36,7 +36,15 @@ export function formatError (err: unknown, debug: boolean): string {
   const code = (err as { code?: unknown }).code
   const prefix = typeof code === 'string' && code.startsWith('ERR_') ? `${code}: ` : ''
   const line = `weft: ${prefix}${firstLine(err.message)}`
-  return debug && err.stack != null ? `${line}\n${err.stack}` : line
+  if (!debug) return line
+  // the causes too: a CliError usually wraps the library error that explains it
+  const parts = [line, err.stack ?? '']
+  let cause: unknown = err.cause
+  for (let depth = 0; cause != null && depth < 5; depth++) {
+    parts.push(`caused by: ${cause instanceof Error ? cause.stack ?? cause.message : JSON.stringify(cause)}`)
+    cause = cause instanceof Error ? cause.cause : undefined
+  }
+  return parts.join('\n')
 }
 
 function firstLine (text: string): string {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { resolveConnection } from '../src/config.js'
+import { readConfigIn, resolveConnection, writeConfigIn } from '../src/config.js'
 import { CliError } from '../src/errors.js'
 
 describe('resolveConnection', () => {
@@ -50,5 +50,23 @@ describe('resolveConnection', () => {
     await mkdir(path.join(dir, '.weft'))
     await writeFile(path.join(dir, '.weft', 'config.json'), '{ not json')
     await assert.rejects(resolveConnection({}, {}, dir), /not valid JSON/)
+  })
+
+  it('writes the mesh key path relative to the config, and reads back what weft up stored', async () => {
+    const weft = path.join(dir, '.weft')
+    await writeConfigIn(weft, {
+      seeds: ['/ip4/127.0.0.1/tcp/1/p2p/x'],
+      meshKeyFile: path.join(weft, 'mesh.key'),
+      admin: ['http://127.0.0.1:2'],
+      nodes: [{ name: 'node-1', dataDir: 'node-1', zone: 'local/zone-a', listenPort: 1, adminPort: 2, pid: 42 }],
+      upPid: 41
+    })
+    const raw = JSON.parse(await readFile(path.join(weft, 'config.json'), 'utf8')) as { meshKeyFile: string }
+    assert.equal(raw.meshKeyFile, 'mesh.key')
+    const back = await readConfigIn(weft)
+    assert.equal(back?.meshKeyFile, path.join(weft, 'mesh.key'))
+    assert.equal(back?.upPid, 41)
+    assert.deepEqual(back?.nodes?.map(n => [n.name, n.listenPort, n.pid]), [['node-1', 1, 42]])
+    assert.equal(await readConfigIn(path.join(dir, 'none')), undefined)
   })
 })
