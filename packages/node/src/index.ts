@@ -19,6 +19,7 @@ import { generateKey } from '@libp2p/pnet'
 import { createWeftNode } from './node.js'
 import type { NodeMetricsInit } from './admin/metrics.js'
 import type { Usage } from './capacity.js'
+import type { BulkServerLimits } from './bulk/index.js'
 import type { ChunkServiceInit } from './chunk/service.js'
 import type { RefServiceInit } from './refs/index.js'
 import type { MembershipTimings } from './membership/types.js'
@@ -58,6 +59,26 @@ export interface ConnectionLimits {
   dialTimeoutMs?: number
 }
 
+/** Where the bulk channel listens and what it accepts; per-session limits default to the chunk service's. */
+export interface BulkInit extends BulkServerLimits {
+  /**
+   * @default the host of the first /ip4 or /ip6 listen address
+   */
+  host?: string
+  /**
+   * @default 0 (any free port)
+   */
+  port?: number
+  /** the bulk address to announce (`/ip4/<ip>/tcp/<port>`), e.g. behind NAT */
+  announce?: string
+  /**
+   * the host to announce with the listen port
+   *
+   * @default the host of the first announce address
+   */
+  announceHost?: string
+}
+
 export interface WeftNodeInit {
   /** where peer.key, seq and members.json live (created when missing) */
   dataDir: string
@@ -95,6 +116,14 @@ export interface WeftNodeInit {
   store?: Omit<ChunkStoreInit, 'dir' | 'capacityBytes' | 'db'>
   /** chunk service limits and timeouts (`/weft/chunk/1`) */
   chunks?: ChunkServiceInit
+  /**
+   * The bulk channel: chunk frames over TLS 1.3 on a port of its own, used
+   * between peers that reach each other directly (libp2p stays the
+   * fallback). Its address goes into this node's record. `false` turns it off.
+   *
+   * @default on: the host of the first ip4/ip6 listen address, any free port, announced with the host of the first announce address
+   */
+  bulk?: BulkInit | false
   /** ref service limits and timeouts (`/weft/refs/1`) */
   refs?: RefServiceInit
   /**
@@ -156,6 +185,8 @@ export type {
 } from './store/index.js'
 export { StoreFullError, ChunkNotFoundError, ChunkCorruptError, StoreClosedError } from './store/index.js'
 export { createChunkService } from './chunk/index.js'
+export { createBulkServer, BulkServer } from './bulk/index.js'
+export type { BulkServerInit, BulkServerLimits, BulkServerStats } from './bulk/index.js'
 export type { ChunkService, ChunkServiceInit, ChunkServiceStats, ChunkRequestObserver, ChunkRequestOutcome, ChunkOp } from './chunk/index.js'
 export { createRefService, RefStore } from './refs/index.js'
 export type { RefService, RefServiceComponents, RefServiceInit, RefServiceStats, RefStoreInit } from './refs/index.js'

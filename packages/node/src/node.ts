@@ -6,10 +6,15 @@ import { mkdir } from 'node:fs/promises'
 import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DEFAULT_MAX_MEMBERS, MeshKeyRequiredError, membersTopic, openMeshId, parseMeshKey, validateZone, writeChunk } from '@weft/protocol'
+import {
+  DEFAULT_MAX_MEMBERS, MeshKeyRequiredError, bulkTransport, fallbackTransport, libp2pTransport, membersTopic, openMeshId, parseMeshKey,
+  validateZone, writeChunk
+} from '@weft/protocol'
 import { createNodeMetrics } from './admin/metrics.js'
+import { createBulkServer, bulkHosts } from './bulk/index.js'
 import { diskCapacity } from './capacity.js'
 import { memberDialer } from './chunk-dialer.js'
+import { createStoreHandler, observeHandler } from './chunk/index.js'
 import { createChunkService } from './chunk/service.js'
 import { createRefService } from './refs/index.js'
 import * as C from './constants.js'
@@ -25,6 +30,7 @@ import { openChunkStore } from './store/index.js'
 import { planWrite } from './write-plan.js'
 import type { NodeMetrics } from './admin/metrics.js'
 import type { Usage } from './capacity.js'
+import type { BulkServer } from './bulk/index.js'
 import type { ChunkService } from './chunk/service.js'
 import type { RefService } from './refs/index.js'
 import type { NodeComponent } from './component.js'
@@ -33,7 +39,7 @@ import type { KnownPeer } from './known-peers.js'
 import type { GossipBytes } from './membership/gossip-bytes.js'
 import type { Member, MembershipEvents, MembershipStats, MembershipTimings, RecordPatch } from './membership/types.js'
 import type { ChunkStore } from './store/index.js'
-import type { AbortOptions, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { ClusterMap, PlacementPolicy } from '@weft/placement'
 import type { NodeRecord, WriteChunkOptions, WriteChunkResult, WritePlan } from '@weft/protocol'
@@ -69,6 +75,8 @@ export interface WeftNodeFields {
   membership: Membership
   store: ChunkStore
   chunks: ChunkService
+  /** the bulk channel's server, unless turned off */
+  bulk?: BulkServer
   refs: RefService
   metrics: NodeMetrics
   /** started in order after libp2p, stopped in reverse order before it */
@@ -87,6 +95,8 @@ export class WeftNode extends TypedEventEmitter<MembershipEvents> {
   readonly store: ChunkStore
   /** Serves `/weft/chunk/1`; `chunks.client` is the node's outgoing chunk client */
   readonly chunks: ChunkService
+  /** The bulk channel's server (chunk frames over TLS 1.3); undefined when turned off */
+  readonly bulk?: BulkServer
   /** Serves `/weft/refs/1` from the node's ref store (`refs.store`, open while started) */
   readonly refs: RefService
   /** This node's Prometheus registry and metrics (`metrics.registry` for /metrics) */
@@ -111,6 +121,7 @@ export class WeftNode extends TypedEventEmitter<MembershipEvents> {
     this.membership = fields.membership
     this.store = fields.store
     this.chunks = fields.chunks
+    this.bulk = fields.bulk
     this.refs = fields.refs
     this.metrics = fields.metrics
     this.components = fields.components
@@ -325,13 +336,44 @@ async function assemble (init: WeftNodeInit, p: Prepared): Promise<WeftNode> {
   const metrics = createNodeMetrics(init.metrics)
   // membership and the chunk service call back into the node, which exists only at the end
   const late: { node?: WeftNode, membership?: Membership } = {}
+  const dialer = memberDialer(libp2p, id => late.membership?.map.member(id)?.record.addrs)
+  // members (nodes with a record in the map) may delete; clients only put and read
+  const isMember = (peer: PeerId): boolean => late.membership?.map.member(peer.toString()) != null
+  const bulkInit = init.bulk === false ? undefined : init.bulk ?? {}
   const chunks = createChunkService({
-    libp2p: memberDialer(libp2p, id => late.membership?.map.member(id)?.record.addrs),
+    libp2p: dialer,
     store,
-    // members (nodes with a record in the map) may delete; clients only put and read
-    isMember: peer => late.membership?.map.member(peer.toString()) != null,
-    observer: (o) => { reporter.observe(o) }
+    isMember,
+    observer: (o) => { reporter.observe(o) },
+    // to a member announcing a bulk address: the bulk channel; otherwise, or when it fails, libp2p
+    transport: bulkInit == null
+      ? undefined
+      : fallbackTransport(
+        bulkTransport({ privateKey, resolve: peer => late.membership?.map.member(peer.toString())?.record.bulkAddr }),
+        libp2pTransport(dialer, { highWaterMark: init.chunks?.highWaterMark })
+      )
   }, init.chunks)
+  const bulk = bulkInit == null ? undefined : createBulkServer({
+    // the same per-session and per-peer limits as /weft/chunk/1 unless set here
+    maxSessionsPerPeer: init.chunks?.maxSessionsPerPeer,
+    maxRequestsPerPeer: init.chunks?.maxRequestsPerPeer,
+    maxConcurrentRequests: init.chunks?.maxConcurrentRequests,
+    inactivityTimeout: init.chunks?.inactivityTimeout,
+    idleTimeout: init.chunks?.idleTimeout,
+    bodyBufferBytes: init.chunks?.bodyBufferBytes,
+    ...bulkHosts(init.listen ?? C.DEFAULT_LISTEN, init.announce),
+    ...bulkInit,
+    privateKey,
+    handler: observeHandler(createStoreHandler({
+      self: libp2p.peerId,
+      store,
+      client: chunks.client,
+      isMember,
+      teeBufferBytes: init.chunks?.teeBufferBytes
+    }), (o) => { reporter.observe(o) }),
+    // a member, or a peer connected over the mesh-key-protected libp2p host (a client)
+    isAllowed: peer => isMember(peer) || libp2p.getConnections(peer).length > 0
+  })
   const reporter = new StorageReporter({
     store,
     metrics,
@@ -385,6 +427,18 @@ async function assemble (init: WeftNodeInit, p: Prepared): Promise<WeftNode> {
   // chunk service stops serving first, then membership announces `leaving`.
   // Services added later (refs, repair) go after `chunks`.
   const components: NodeComponent[] = [
+    // before membership, so the first record announces the bulk address
+    ...(bulk == null
+      ? []
+      : [{
+          name: 'bulk',
+          start: async () => {
+            await bulk.start()
+            const bulkAddr = bulk.bulkAddr
+            if (bulkAddr != null) membership.updateRecord({ bulkAddr })
+          },
+          stop: async () => bulk.stop()
+        }]),
     {
       name: 'membership',
       start: async () => membership.start(),
@@ -415,6 +469,7 @@ async function assemble (init: WeftNodeInit, p: Prepared): Promise<WeftNode> {
     membership,
     store,
     chunks,
+    bulk,
     refs,
     metrics,
     components,

@@ -13,7 +13,7 @@ import { observeHandler } from './observe.js'
 import type { ChunkStoreView } from './handler.js'
 import type { ChunkRequestObserver } from './observe.js'
 import type { Connection, PeerId, Stream, StreamHandlerOptions, AbortOptions } from '@libp2p/interface'
-import type { ByteDuplex, ChunkClient, ChunkClientInit, ChunkHandler, RequestLimiter } from '@weft/protocol'
+import type { ByteDuplex, ChunkClient, ChunkClientInit, ChunkHandler, ChunkTransport, RequestLimiter } from '@weft/protocol'
 
 const log = logger('weft:chunk')
 
@@ -32,6 +32,13 @@ export interface ChunkServiceComponents {
   isMember?(peer: PeerId): boolean
   /** Told about every request served (the node feeds its metrics from it) */
   observer?: ChunkRequestObserver
+  /**
+   * How the service's client reaches other peers (the node: the bulk channel
+   * with libp2p as its fallback).
+   *
+   * @default libp2p streams to `/weft/chunk/1` through `libp2p`
+   */
+  transport?: ChunkTransport
 }
 
 export interface ChunkServiceInit {
@@ -129,7 +136,7 @@ class DefaultChunkService implements ChunkService {
   constructor (components: ChunkServiceComponents, init: ChunkServiceInit) {
     this.components = components
     this.init = init
-    const remote = libp2pTransport(components.libp2p, { highWaterMark: init.highWaterMark })
+    const remote = components.transport ?? libp2pTransport(components.libp2p, { highWaterMark: init.highWaterMark })
     this.client = createChunkClient({
       inactivityTimeout: init.inactivityTimeout,
       ...init.client,
