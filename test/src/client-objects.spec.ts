@@ -42,6 +42,21 @@ describe('client objects (3 real nodes, r = 3)', function () {
   // r = 1: with every node, the client and r = 3 chains in one process on a
   // shared 2-core box, 600 MiB of replica traffic takes minutes; one copy
   // exercises the same streaming pipeline (the bench streams 2 GiB at r = 3)
+  it('reads over the nodes\' TLS bulk channel, or over libp2p only when told to', async () => {
+    const bytes = patternBytes(2 * CHUNK + 5, 77)
+    await client.put('objects', 'bulk/read', bytes)
+    const served = (): number => nodes.reduce((sum, n) => sum + (n.bulk?.stats().served ?? 0), 0)
+
+    const overLibp2p = await t.client(nodes[1]!, { bulk: false })
+    const before = served()
+    assert.equal(sha256Hex(await overLibp2p.get('objects', 'bulk/read').bytes()), sha256Hex(bytes))
+    assert.equal(served(), before, 'a client told not to use the bulk channel never connects to it')
+
+    const overTls = await t.client(nodes[1]!)
+    assert.equal(sha256Hex(await overTls.get('objects', 'bulk/read').bytes()), sha256Hex(bytes))
+    assert.ok(served() > before, 'the get opened bulk sessions')
+  })
+
   it('streams 200 MiB in and out (a Node Readable in, an async iterable out)', async function () {
     this.timeout(240_000)
     await client.createBucket('streamed', { replicas: 1 })

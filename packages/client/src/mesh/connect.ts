@@ -2,6 +2,7 @@
  * connectMesh(): validates its options, builds the client's libp2p host and
  * a MeshConnection on it, and joins through the seeds.
  */
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_MAX_MEMBERS, MeshKeyRequiredError, membersTopic, openMeshId, parseMeshKey, validateZone } from '@weft/protocol'
 import * as C from './constants.js'
@@ -53,6 +54,13 @@ export interface ConnectMeshInit {
   maxConnections?: number
   /** options of `chunkClient` (its transport is this connection) */
   chunks?: Omit<ChunkClientInit, 'transport'>
+  /**
+   * false: carry chunk traffic over libp2p only, never the nodes' TLS bulk
+   * channel
+   *
+   * @default true
+   */
+  bulk?: boolean
 }
 
 function resolveTimings (t: Partial<MeshTimings> = {}): MeshTimings {
@@ -97,8 +105,11 @@ export async function connectMesh (init: ConnectMeshInit): Promise<MeshConnectio
   const timings = resolveTimings(init.timings)
   init.signal?.throwIfAborted()
   const topic = membersTopic(meshId)
+  // the key is ours (not libp2p's default) because the bulk channel's TLS
+  // certificate is bound to it too
+  const privateKey = init.privateKey ?? await generateKeyPair('Ed25519')
   const libp2p = await createClientHost({
-    privateKey: init.privateKey,
+    privateKey,
     psk: meshKey?.psk,
     topic,
     maxConnections: init.maxConnections ?? C.DEFAULT_MAX_CONNECTIONS,
@@ -113,7 +124,8 @@ export async function connectMesh (init: ConnectMeshInit): Promise<MeshConnectio
     timings,
     targetPeers: init.targetPeers ?? C.DEFAULT_TARGET_PEERS,
     maxMembers: init.maxMembers ?? DEFAULT_MAX_MEMBERS,
-    chunks: init.chunks
+    chunks: init.chunks,
+    privateKey: init.bulk === false ? undefined : privateKey
   })
   try {
     mesh.listen()

@@ -9,17 +9,17 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createPlacement } from '@weft/placement'
-import { createChunkClient, libp2pTransport, MEMBERS_SYNC_PROTOCOL, openRecord, requestMemberSync } from '@weft/protocol'
+import { bulkTransport, createChunkClient, fallbackTransport, libp2pTransport, MEMBERS_SYNC_PROTOCOL, openRecord, requestMemberSync } from '@weft/protocol'
 import * as C from './constants.js'
 import { MeshClosedError, NoSeedReachableError } from './errors.js'
 import { gossipValidator } from './gossip.js'
 import { MemberView } from './member-view.js'
 import type { ClientServices } from './host.js'
 import type { MemberChange, MeshMember } from './member-view.js'
-import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { ClusterMap, Placement } from '@weft/placement'
-import type { ChunkClient, ChunkClientInit, MemberSyncLocal, StreamDialer } from '@weft/protocol'
+import type { ChunkClient, ChunkClientInit, ChunkTransport, MemberSyncLocal, StreamDialer } from '@weft/protocol'
 
 const log = logger('weft:client:mesh')
 
@@ -115,7 +115,7 @@ export class MeshConnection extends TypedEventEmitter<MeshEvents> {
   private closing?: Promise<void>
 
   /** Use connectMesh(). */
-  constructor (fields: { libp2p: Libp2p<ClientServices>, meshId: string, topic: string, zone: string, seeds: Multiaddr[], timings: MeshTimings, targetPeers: number, maxMembers: number, chunks?: Omit<ChunkClientInit, 'transport'> }) {
+  constructor (fields: { libp2p: Libp2p<ClientServices>, meshId: string, topic: string, zone: string, seeds: Multiaddr[], timings: MeshTimings, targetPeers: number, maxMembers: number, chunks?: Omit<ChunkClientInit, 'transport'>, privateKey?: PrivateKey }) {
     super()
     this.libp2p = fields.libp2p
     this.peerId = fields.libp2p.peerId.toString()
@@ -144,7 +144,24 @@ export class MeshConnection extends TypedEventEmitter<MeshEvents> {
         return this.libp2p.dialProtocol(addrs.length > 0 ? addrs : peer, protocols, options)
       }
     }
-    this.chunkClient = createChunkClient({ ...fields.chunks, transport: libp2pTransport(this.dialer) })
+    const overLibp2p = libp2pTransport(this.dialer)
+    if (fields.privateKey == null) {
+      this.chunkClient = createChunkClient({ ...fields.chunks, transport: overLibp2p })
+    } else {
+      // Bulk bytes go over the node's TLS bulk channel (several times libp2p's
+      // throughput here). A node admits a client there only while it holds a
+      // mesh-key-protected libp2p connection to it, so make sure of one first;
+      // anything that fails falls back to the same requests over libp2p.
+      const overTls = bulkTransport({ privateKey: fields.privateKey, resolve: peer => this.view.records.get(peer.toString())?.record.bulkAddr })
+      const admitted: ChunkTransport = async (peer, options) => {
+        if (this.libp2p.getConnections(peer).length === 0) {
+          const addrs = this.addrsOf(peer.toString())
+          await this.libp2p.dial(addrs.length > 0 ? addrs : peer, options)
+        }
+        return overTls(peer, options)
+      }
+      this.chunkClient = createChunkClient({ ...fields.chunks, transport: fallbackTransport(admitted, overLibp2p) })
+    }
   }
 
   get status (): MeshStatus {

@@ -221,7 +221,9 @@ class DefaultChunkClient implements ChunkClient {
       const now = Date.now()
       for (const [key, pool] of this.pools) {
         pool.sweep(now)
-        if (pool.size === 0) {
+        // a pool whose first session is still being opened is not empty: dropping
+        // it would orphan that session (never swept, never closed by close())
+        if (pool.idle) {
           this.pools.delete(key)
         }
       }

@@ -33,6 +33,11 @@ export class SessionPool {
     return this.entries.length
   }
 
+  /** true when nothing is open, being opened or waited for: the pool may be dropped */
+  get idle (): boolean {
+    return this.entries.length === 0 && this.opening === 0 && this.waiters.length === 0
+  }
+
   /** Take a request slot; call `release` exactly once when the request is over. */
   async acquire (options: AbortOptions = {}): Promise<{ session: ClientSession, release: () => void }> {
     for (;;) {
