@@ -1,4 +1,5 @@
 import { SessionClosedError } from '../chunk/errors.js'
+import { InboundQueue } from '../chunk/inbound-queue.js'
 import { DEFAULT_BULK_READ_HIGH_WATER_MARK, DEFAULT_BULK_WRITE_HIGH_WATER_MARK } from './constants.js'
 import type { ByteDuplex } from '../chunk/duplex.js'
 import type { AbortOptions } from '@libp2p/interface'
@@ -33,80 +34,39 @@ export interface SocketDuplexInit {
  * and its payload leave as one TLS record run and one syscall.
  */
 export function socketToDuplex (socket: Duplex, init: SocketDuplexInit = {}): ByteDuplex {
-  const readHighWaterMark = init.readHighWaterMark ?? DEFAULT_BULK_READ_HIGH_WATER_MARK
   const writeHighWaterMark = init.writeHighWaterMark ?? DEFAULT_BULK_WRITE_HIGH_WATER_MARK
-  const queue: Uint8Array[] = []
-  let queued = 0
-  let ended = false
-  let failure: Error | undefined
-  let paused = false
+  const inbound = new InboundQueue({
+    highWaterMark: init.readHighWaterMark ?? DEFAULT_BULK_READ_HIGH_WATER_MARK,
+    pause: () => { socket.pause() },
+    resume: () => { socket.resume() }
+  })
   let corked = false
-  let wake: (() => void) | undefined
-
-  const notify = (): void => {
-    const w = wake
-    wake = undefined
-    w?.()
-  }
-
-  const onData = (buf: Uint8Array): void => {
-    queue.push(buf)
-    queued += buf.byteLength
-    if (queued > readHighWaterMark && !paused) {
-      paused = true
-      socket.pause()
-    }
-    notify()
-  }
 
   if (init.head != null && init.head.byteLength > 0) {
-    onData(init.head)
+    inbound.push(init.head)
   }
-  socket.on('data', onData)
+  let ended = false
+  socket.on('data', (buf: Uint8Array) => { inbound.push(buf) })
   socket.on('end', () => {
     ended = true
-    notify()
+    inbound.end()
   })
   socket.on('error', (err: Error) => {
-    failure ??= err
-    notify()
+    inbound.fail(err)
   })
   socket.on('close', () => {
     if (!ended) {
-      failure ??= new SessionClosedError('connection closed')
+      inbound.fail(new SessionClosedError('connection closed'))
     }
-    notify()
   })
   // whoever read before us (the bulk hello) paused the socket: flow again
   socket.resume()
 
-  async function * source (): AsyncGenerator<Uint8Array> {
-    for (;;) {
-      const buf = queue.shift()
-      if (buf != null) {
-        queued -= buf.byteLength
-        if (paused && queued <= readHighWaterMark / 2) {
-          paused = false
-          socket.resume()
-        }
-        yield buf
-        continue
-      }
-      if (failure != null) {
-        throw failure
-      }
-      if (ended) {
-        return
-      }
-      await new Promise<void>(resolve => { wake = resolve })
-    }
-  }
-
   return {
-    source: source(),
+    source: inbound.source(),
     async write (bytes: Uint8Array, options?: AbortOptions): Promise<void> {
-      if (failure != null) {
-        throw failure
+      if (inbound.error != null) {
+        throw inbound.error
       }
       if (!socket.writable) {
         throw new SessionClosedError('connection is closed for writing')
@@ -127,7 +87,7 @@ export function socketToDuplex (socket: Duplex, init: SocketDuplexInit = {}): By
       }
     },
     async close (options?: AbortOptions): Promise<void> {
-      if (failure != null || socket.writableEnded) {
+      if (inbound.error != null || socket.writableEnded) {
         return
       }
       await new Promise<void>((resolve, reject) => {
@@ -143,16 +103,13 @@ export function socketToDuplex (socket: Duplex, init: SocketDuplexInit = {}): By
       })
     },
     abort (err: Error): void {
-      failure ??= err
-      queue.length = 0
-      queued = 0
+      inbound.fail(err, true)
       if (corked) {
         // what was written last (a session's ERROR frame) goes out before the close
         corked = false
         socket.uncork()
       }
       socket.destroy()
-      notify()
     }
   }
 }

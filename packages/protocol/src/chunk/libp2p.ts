@@ -1,5 +1,6 @@
 import { CHUNK_PROTOCOL, DEFAULT_READ_HIGH_WATER_MARK } from './constants.js'
 import { SessionClosedError } from './errors.js'
+import { InboundQueue } from './inbound-queue.js'
 import type { ByteDuplex } from './duplex.js'
 import type { AbortOptions, PeerId, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 
@@ -23,84 +24,50 @@ export interface StreamDuplexInit {
  * paused stream is reset when the window's worth of bytes lands in its buffer.
  */
 export function streamToDuplex (stream: Stream, init: StreamDuplexInit = {}): ByteDuplex {
-  const highWaterMark = init.highWaterMark ?? DEFAULT_READ_HIGH_WATER_MARK
-  const queue: Uint8Array[] = []
-  let queued = 0
-  let ended = false
-  let failure: Error | undefined
-  let paused = false
-  let wake: (() => void) | undefined
-
-  const notify = (): void => {
-    const w = wake
-    wake = undefined
-    w?.()
-  }
+  const inbound: InboundQueue = new InboundQueue({
+    highWaterMark: init.highWaterMark ?? DEFAULT_READ_HIGH_WATER_MARK,
+    // a pause() made synchronously inside a 'message' handler is undone by
+    // the stream; make it right after. Re-check: we may have resumed since.
+    pause: () => {
+      queueMicrotask(() => {
+        if (inbound.paused && stream.readStatus === 'readable') {
+          stream.pause()
+        }
+      })
+    },
+    resume: () => {
+      if (stream.readStatus === 'paused') {
+        stream.resume()
+      }
+    }
+  })
 
   stream.addEventListener('message', (evt: StreamMessageEvent) => {
     const data = evt.data
     if (data instanceof Uint8Array) {
-      queue.push(data)
+      inbound.push(data)
     } else {
       for (const buf of data) {
-        queue.push(buf)
+        inbound.push(buf)
       }
     }
-    queued += data.byteLength
-    if (queued > highWaterMark && !paused) {
-      paused = true
-      // a pause() made synchronously inside a 'message' handler is undone by
-      // the stream; make it right after. Re-check: we may have resumed since.
-      queueMicrotask(() => {
-        if (paused && stream.readStatus === 'readable') {
-          stream.pause()
-        }
-      })
-    }
-    notify()
   })
   stream.addEventListener('end', () => {
-    ended = true
-    notify()
+    inbound.end()
   })
   stream.addEventListener('close', (evt: StreamCloseEvent) => {
     if (evt.error != null) {
-      failure = evt.error
+      inbound.fail(evt.error, true)
     } else if (stream.readBufferLength === 0) {
-      ended = true
+      inbound.end()
     }
-    notify()
   })
 
-  async function * source (): AsyncGenerator<Uint8Array> {
-    for (;;) {
-      if (failure != null) {
-        throw failure
-      }
-      const buf = queue.shift()
-      if (buf != null) {
-        queued -= buf.byteLength
-        if (paused && queued <= highWaterMark / 2) {
-          paused = false
-          if (stream.readStatus === 'paused') {
-            stream.resume()
-          }
-        }
-        yield buf
-        continue
-      }
-      if (ended) {
-        return
-      }
-      await new Promise<void>(resolve => { wake = resolve })
-    }
-  }
-
   return {
-    source: source(),
+    source: inbound.source(),
     async write (bytes: Uint8Array, options?: AbortOptions): Promise<void> {
-      if (failure != null) {
-        throw failure
+      if (inbound.error != null) {
+        throw inbound.error
       }
       if (stream.writeStatus !== 'writable') {
         throw new SessionClosedError(`stream is ${stream.writeStatus}`)
