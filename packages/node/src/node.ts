@@ -7,7 +7,7 @@ import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  DEFAULT_MAX_MEMBERS, MeshKeyRequiredError, bulkTransport, fallbackTransport, libp2pTransport, membersTopic, openMeshId, parseMeshKey,
+  DEFAULT_MAX_MEMBERS, MeshKeyRequiredError, bulkTransport, fallbackTransport, libp2pTransport, membersTopic, normaliseChunkPolicy, openMeshId, parseMeshKey,
   validateZone, writeChunk
 } from '@weft/protocol'
 import { createNodeMetrics } from './admin/metrics.js'
@@ -272,7 +272,7 @@ export class WeftNode extends TypedEventEmitter<MembershipEvents> {
    */
   async writeChunk (cid: CID, bytes: Uint8Array, policy: PlacementPolicy, options: AbortOptions & Pick<WriteChunkOptions, 'probe' | 'onAttempt'> = {}): Promise<WriteChunkResult> {
     const plan = this.planWrite(cid, policy)
-    return writeChunk({ ...options, client: this.chunks.client, targets: plan.targets, fallbacks: plan.fallbacks, replicas: policy.replicas, cid, bytes })
+    return writeChunk({ ...options, client: this.chunks.client, targets: plan.targets, fallbacks: plan.fallbacks, replicas: policy.replicas, policies: [normaliseChunkPolicy(policy)], cid, bytes })
   }
 }
 

@@ -12,7 +12,7 @@
 import { setMaxListeners } from 'node:events'
 import { logger } from '@libp2p/logger'
 import { partitionOfDigest } from '@weft/placement'
-import { ManifestBuilder, chunkCidSync, chunkEntry, planChunkWrite, validateBucketName, validateKey } from '@weft/protocol'
+import { ManifestBuilder, chunkCidSync, chunkEntry, normaliseChunkPolicy, planChunkWrite, validateBucketName, validateKey } from '@weft/protocol'
 import { bytesFrom } from '../stream-helpers.js'
 import { chunker } from './chunker.js'
 import { writeWithRetry } from './retry.js'
@@ -42,7 +42,7 @@ export async function putObject (c: ObjectComponents, bucket: string, key: strin
 
   const version = c.clock.now()
   const store = async (bytes: Uint8Array, cid: CID): Promise<WriteChunkResult> =>
-    writeWithRetry(async o => c.writeChunk(o), { client: c.chunks, ...plan(c, policy, cid), replicas: policy.replicas, cid, bytes, signal: ac.signal })
+    writeWithRetry(async o => c.writeChunk(o), { client: c.chunks, ...plan(c, policy, cid), replicas: policy.replicas, policies: [normaliseChunkPolicy(policy)], cid, bytes, signal: ac.signal })
   const builder = new ManifestBuilder({
     writeChunk: async (bytes) => {
       const cid = chunkCidSync(bytes)
@@ -66,7 +66,7 @@ export async function putObject (c: ObjectComponents, bucket: string, key: strin
       const entry = chunkEntry(chunk, builder.blockSize)
       // placement errors (a policy the mesh cannot meet) surface here, before any byte is sent
       const targets = plan(c, policy, entry.cid)
-      const write = writeWithRetry(async o => c.writeChunk(o), { client: c.chunks, ...targets, replicas: policy.replicas, cid: entry.cid, bytes: chunk, signal: ac.signal }).then(result => {
+      const write = writeWithRetry(async o => c.writeChunk(o), { client: c.chunks, ...targets, replicas: policy.replicas, policies: [normaliseChunkPolicy(policy)], cid: entry.cid, bytes: chunk, signal: ac.signal }).then(result => {
         storedBytes += chunk.byteLength
         storedChunks++
         options.onProgress?.({ type: 'put:chunk', bytes: storedBytes, chunks: storedChunks, cid: entry.cid.toString(), holders: result.holders })

@@ -1,7 +1,7 @@
 import { InvalidRangeError, NotMemberError } from '@weft/protocol'
 import { ChunkNotFoundError } from '../store/errors.js'
 import { chainPut } from './put.js'
-import type { ChunkClient, ChunkHandler, ChunkRequestContext, ChunkStat, GetAnswer, GetRequest } from '@weft/protocol'
+import type { ChunkClient, ChunkHandler, ChunkPolicy, ChunkRequestContext, ChunkStat, GetAnswer, GetRequest } from '@weft/protocol'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
@@ -12,7 +12,9 @@ import type { CID } from 'multiformats/cid'
  * peer unchanged.
  */
 export interface ChunkStoreView {
-  put(cid: CID, source: AsyncIterable<Uint8Array> | Uint8Array, options?: { size?: number } & AbortOptions): Promise<{ size: number, existed: boolean }>
+  put(cid: CID, source: AsyncIterable<Uint8Array> | Uint8Array, options?: { size?: number, policies?: readonly ChunkPolicy[] } & AbortOptions): Promise<{ size: number, existed: boolean }>
+  /** merges policies into a held chunk's entry (test doubles may leave it out) */
+  addPolicies?(cid: CID, policies: readonly ChunkPolicy[]): Promise<boolean>
   get(cid: CID, options?: { offset?: number, length?: number } & AbortOptions): AsyncIterable<Uint8Array>
   has(cids: CID[]): Promise<boolean[]>
   stat(cid: CID): Promise<ChunkStat | undefined>

@@ -7,7 +7,7 @@ import type { PeerId } from '@libp2p/interface'
 
 export interface ChainPutComponents {
   self: PeerId
-  store: Pick<ChunkStoreView, 'put' | 'has'>
+  store: Pick<ChunkStoreView, 'put' | 'has' | 'addPolicies'>
   /** Passes the chunk to the next replica of the chain */
   client: Pick<ChunkClient, 'put'>
   teeBufferBytes?: number
@@ -33,7 +33,10 @@ export interface ChainPutComponents {
 export async function chainPut (c: ChainPutComponents, req: PutRequest, body: AsyncIterable<Uint8Array>, ctx: ChunkRequestContext): Promise<PutResult> {
   checkForward(c.self, req)
   const { cid, size, forward } = req
+  const policies = req.policies ?? []
   const [existed] = await c.store.has([cid])
+  // a copy already held here learns the policies of this write too (a chunk shared across buckets)
+  if (existed === true && policies.length > 0) await c.store.addPolicies?.(cid, policies)
   const [next, ...rest] = forward
   if (existed === true && next == null) {
     return { stored: [{ peer: c.self, existed: true }], failed: [] }
@@ -55,10 +58,10 @@ export async function chainPut (c: ChainPutComponents, req: PutRequest, body: As
   const tee = new Tee(watched, downBranch >= 0 ? downBranch + 1 : 1, c.teeBufferBytes ?? DEFAULT_TEE_BUFFER_BYTES)
   const local = localBranch < 0
     ? undefined
-    : settleBranch(tee, localBranch, c.store.put(cid, tee.branch(localBranch), { size, signal: ctx.signal }))
+    : settleBranch(tee, localBranch, c.store.put(cid, tee.branch(localBranch), { size, policies, signal: ctx.signal }))
   const down = next == null
     ? undefined
-    : settleBranch(tee, downBranch, c.client.put(next.peer, cid, tee.branch(downBranch), { size, forward: rest, signal: ctx.signal }))
+    : settleBranch(tee, downBranch, c.client.put(next.peer, cid, tee.branch(downBranch), { size, forward: rest, policies, signal: ctx.signal }))
 
   const [localResult, downResult] = await Promise.allSettled([local, down])
   if (bodyError != null) {

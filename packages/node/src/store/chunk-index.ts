@@ -1,3 +1,4 @@
+import type { ChunkPolicy } from '@weft/protocol'
 import type { AbstractDelOptions, AbstractLevel, AbstractPutOptions } from 'abstract-level'
 
 /**
@@ -26,6 +27,8 @@ export interface ChunkEntry {
   crc: string
   /** ms since the epoch of the last full re-hash that matched */
   verifiedAt?: number
+  /** placement policies the chunk was written under (absent: none given) */
+  policies?: readonly ChunkPolicy[]
 }
 
 /**

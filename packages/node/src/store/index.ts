@@ -29,6 +29,7 @@ import { DefaultChunkStore } from './store.js'
 import type { MetaDb } from './chunk-index.js'
 import type { StoreUsage } from './capacity.js'
 import type { TypedEventTarget } from '@libp2p/interface'
+import type { ChunkPolicy } from '@weft/protocol'
 import type { CID } from 'multiformats/cid'
 
 export * from './errors.js'
@@ -97,6 +98,8 @@ export interface PutOptions {
    * space before any byte is read, and the bytes received must match it
    */
   size?: number
+  /** placement policies the chunk is written under: kept in its entry (merged into an existing one's) */
+  policies?: readonly ChunkPolicy[]
   signal?: AbortSignal
 }
 
@@ -120,6 +123,8 @@ export interface ChunkStat {
   partition: number
   /** ms since the epoch */
   storedAt: number
+  /** the placement policies it was written under (empty when none was given) */
+  policies: readonly ChunkPolicy[]
 }
 
 export interface ListOptions {
@@ -132,6 +137,10 @@ export interface ListedChunk {
   cid: CID
   size: number
   partition: number
+  /** ms since the epoch */
+  storedAt: number
+  /** the placement policies it was written under (empty when none was given) */
+  policies: readonly ChunkPolicy[]
 }
 
 export interface StoreCounters {
@@ -184,6 +193,9 @@ export interface ChunkStore extends TypedEventTarget<ChunkStoreEvents> {
 
   /** remove a chunk; false if it was not stored */
   delete(cid: CID): Promise<boolean>
+
+  /** adds placement policies to a stored chunk's entry (deduplicated, bounded); false if it is not stored */
+  addPolicies(cid: CID, policies: readonly ChunkPolicy[]): Promise<boolean>
 
   /** stored chunks in partition order, or those of one partition */
   list(options?: ListOptions): AsyncIterable<ListedChunk>

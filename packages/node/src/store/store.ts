@@ -4,6 +4,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { PARTITION_BITS, partitionOfDigest } from '@weft/placement'
 import { Level } from 'level'
+import { mergeChunkPolicies } from '@weft/protocol'
 import { anySignal } from './abortable.js'
 import { Capacity } from './capacity.js'
 import { encodeCrcs } from './checksums.js'
@@ -22,6 +23,7 @@ import type { ChunkEntry, MetaDb } from './chunk-index.js'
 import type { ChunkId } from './cid.js'
 import type { StoreOptions } from './options.js'
 import type { ChunkStat, ChunkStore, ChunkStoreEvents, ChunkStoreInit, GetOptions, ListedChunk, ListOptions, PutOptions, PutResult, StoreCounters } from './index.js'
+import type { ChunkPolicy } from '@weft/protocol'
 import type { CID } from 'multiformats/cid'
 
 const log = logger('weft:store')
@@ -121,16 +123,17 @@ export class DefaultChunkStore extends TypedEventEmitter<ChunkStoreEvents> imple
             throw new SizeMismatchError(id.cid.toString(), existing.size, declared)
           }
           await drain(id, source, existing.size, signal)
+          if (options.policies != null && options.policies.length > 0) await this.addPolicies(id.cid, options.policies)
           return { size: existing.size, existed: true }
         }
-        return await this.write(id, source, declared, signal)
+        return await this.write(id, source, declared, options.policies ?? [], signal)
       } finally {
         clear()
       }
     })
   }
 
-  private async write (id: ChunkId, source: AsyncIterable<Uint8Array> | Uint8Array, declared: number | undefined, signal: AbortSignal): Promise<PutResult> {
+  private async write (id: ChunkId, source: AsyncIterable<Uint8Array> | Uint8Array, declared: number | undefined, policies: readonly ChunkPolicy[], signal: AbortSignal): Promise<PutResult> {
     await this.capacity.refresh()
     let reserved = 0
     const reserve = (bytes: number): void => {
@@ -166,19 +169,22 @@ export class DefaultChunkStore extends TypedEventEmitter<ChunkStoreEvents> imple
         }
         throw err
       })
-      return await this.commit(id, temp, { size: written.size, storedAt: Date.now(), blockSize: CHECK_BLOCK_SIZE, crc: encodeCrcs(written.crcs) })
+      const entry: ChunkEntry = { size: written.size, storedAt: Date.now(), blockSize: CHECK_BLOCK_SIZE, crc: encodeCrcs(written.crcs) }
+      if (policies.length > 0) entry.policies = mergeChunkPolicies([], policies)
+      return await this.commit(id, temp, entry, policies)
     } finally {
       this.capacity.release(reserved)
     }
   }
 
   /** make a verified, fsynced temp file the chunk: rename, fsync dir, index */
-  private async commit (id: ChunkId, temp: string, entry: ChunkEntry): Promise<PutResult> {
+  private async commit (id: ChunkId, temp: string, entry: ChunkEntry, policies: readonly ChunkPolicy[]): Promise<PutResult> {
     return this.locks.run(id.key, async () => {
       const existing = await this.index.get(id.key)
       if (existing != null) {
         // a concurrent put of the same chunk won; its file is already whole
         await fs.rm(temp, { force: true })
+        await this.mergePolicies(id, existing, policies)
         return { size: existing.size, existed: true }
       }
       const dest = this.layout.chunkPath(id)
@@ -253,7 +259,26 @@ export class DefaultChunkStore extends TypedEventEmitter<ChunkStoreEvents> imple
     if (entry == null) {
       return undefined
     }
-    return { size: entry.size, partition: partitionOfDigest(id.digest), storedAt: entry.storedAt }
+    return { size: entry.size, partition: partitionOfDigest(id.digest), storedAt: entry.storedAt, policies: entry.policies ?? [] }
+  }
+
+  async addPolicies (cid: CID, policies: readonly ChunkPolicy[]): Promise<boolean> {
+    this.assertOpen()
+    const id = toChunkId(cid)
+    return this.track(async () => this.locks.run(id.key, async () => {
+      const entry = await this.index.get(id.key)
+      if (entry == null) return false
+      await this.mergePolicies(id, entry, policies)
+      return true
+    }))
+  }
+
+  /** call under the chunk's lock */
+  private async mergePolicies (id: ChunkId, entry: ChunkEntry, policies: readonly ChunkPolicy[]): Promise<void> {
+    const held = entry.policies ?? []
+    const merged = mergeChunkPolicies(held, policies)
+    if (merged === held) return
+    await this.index.put(id.key, { ...entry, policies: merged })
   }
 
   async delete (cid: CID): Promise<boolean> {
@@ -284,7 +309,7 @@ export class DefaultChunkStore extends TypedEventEmitter<ChunkStoreEvents> imple
     }
     for await (const [key, entry] of this.index.entries({ ...range, signal: options.signal })) {
       const id = chunkIdFromKey(key)
-      yield { cid: id.cid, size: entry.size, partition: partitionOfDigest(id.digest) }
+      yield { cid: id.cid, size: entry.size, partition: partitionOfDigest(id.digest), storedAt: entry.storedAt, policies: entry.policies ?? [] }
     }
   }
 

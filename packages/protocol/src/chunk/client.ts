@@ -10,6 +10,7 @@ import { ChainBrokenError, HashMismatchError, SizeMismatchError, wireCodeOf } fr
 import { SessionPool } from './pool.js'
 import type { ByteDuplex } from './duplex.js'
 import type { ChunkStat, ForwardTarget, PutResult } from './messages.js'
+import type { ChunkPolicy } from './policy.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
@@ -53,6 +54,8 @@ export interface ChunkPutOptions extends AbortOptions {
   size?: number
   /** Replicas the first one passes the chunk on to, in chain order */
   forward?: Array<PeerId | ForwardTarget>
+  /** placement policies the chunk is written under; every replica of the chain keeps them */
+  policies?: readonly ChunkPolicy[]
 }
 
 export interface ChunkGetOptions extends AbortOptions {
@@ -114,7 +117,7 @@ class DefaultChunkClient implements ChunkClient {
     let localError: unknown
     const body = source instanceof Uint8Array ? [source] : checked(source, size, err => { localError = err })
     try {
-      return await this.withSession(peer, options, async s => s.put({ cid, size, forward }, body, options))
+      return await this.withSession(peer, options, async s => s.put(options.policies != null && options.policies.length > 0 ? { cid, size, forward, policies: options.policies } : { cid, size, forward }, body, options))
     } catch (err) {
       if (localError != null) {
         throw localError as Error

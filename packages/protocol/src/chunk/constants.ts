@@ -84,3 +84,15 @@ export const DEFAULT_BODY_BUFFER_BYTES = 1024 * 1024
 
 /** Bytes an adapter buffers from its transport before pausing it. */
 export const DEFAULT_READ_HIGH_WATER_MARK = 1024 * 1024
+
+/** Most placement policies one PUT (and one stored chunk) carries: a chunk shared by buckets with different policies lives by all of them. */
+export const MAX_CHUNK_POLICIES = 4
+
+/** Most replicas a chunk policy may ask for (as a bucket policy). */
+export const MAX_POLICY_REPLICAS = 16
+
+/** Most allowed zones in one chunk policy (as a bucket policy). */
+export const MAX_POLICY_ZONES = 32
+
+/** Longest allowed-zone prefix in a chunk policy. */
+export const MAX_POLICY_ZONE_BYTES = 255

@@ -11,6 +11,8 @@ import {
   BatchTooLargeError, ChunkTooLargeError, InvalidCidError, InvalidRangeError, ProtocolError
 } from './errors.js'
 import { MetaReader, MetaWriter } from './meta.js'
+import { readChunkPolicies, writeChunkPolicies } from './policy.js'
+import type { ChunkPolicy } from './policy.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -26,6 +28,8 @@ export interface PutRequest {
   size: number
   /** Replicas to pass the chunk on to, in chain order (the first gets it next) */
   forward: ForwardTarget[]
+  /** the placement policies the chunk is written under (kept by every replica; empty when unknown) */
+  policies?: readonly ChunkPolicy[]
 }
 
 export interface GetRequest {
@@ -126,6 +130,7 @@ export function encodePutRequest (req: PutRequest): Uint8Array {
       w.bytes8(addr.bytes)
     }
   }
+  writeChunkPolicies(w, req.policies ?? [])
   return w.finish()
 }
 
@@ -156,8 +161,9 @@ export function decodePutRequest (meta: Uint8Array): PutRequest {
     }
     forward.push(addrs.length > 0 ? { peer, addrs } : { peer })
   }
+  const policies = readChunkPolicies(r)
   r.end()
-  return { cid, size, forward }
+  return policies.length > 0 ? { cid, size, forward, policies } : { cid, size, forward }
 }
 
 export function encodeGetRequest (req: GetRequest): Uint8Array {

@@ -12,6 +12,7 @@ import { InsufficientReplicasError } from './errors.js'
 import type { ReplicaFailure } from './errors.js'
 import type { ChunkClient } from '../chunk/client.js'
 import type { PutResult } from '../chunk/messages.js'
+import type { ChunkPolicy } from '../chunk/policy.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
@@ -29,6 +30,11 @@ export interface WriteChunkOptions extends AbortOptions {
   cid: CID
   /** the whole chunk: kept to re-send it on hand-off */
   bytes: Uint8Array
+  /**
+   * the placement policies the chunk is written under, kept by every replica
+   * (the reconciler moves the chunk by them later)
+   */
+  policies?: readonly ChunkPolicy[]
   /**
    * Ask the targets whether they hold the chunk (one HAS each, in parallel)
    * and send bytes only to those that do not. Costs a round trip on every
@@ -154,7 +160,7 @@ export async function writeChunk (options: WriteChunkOptions): Promise<WriteChun
     }
     const [head, ...rest] = chain as [string, ...string[]]
     attempts++
-    const result = await client.put(toPeerId(head), cid, bytes, { forward: rest.map(toPeerId), signal })
+    const result = await client.put(toPeerId(head), cid, bytes, { forward: rest.map(toPeerId), signal, ...(options.policies != null ? { policies: options.policies } : {}) })
     const outcome = settle(chain, result)
     for (const s of outcome.stored) {
       addHolder(s.peer, s.existed)
