@@ -130,9 +130,15 @@ describe('weft (the command, multi-process)', function () {
     assert.match(strangerId ?? '', /^12D3KooW/)
     assert.ok(!(await status()).members.some(m => m.peerId === strangerId), 'a node with another key never enters the map')
 
+    // four nodes, r = 3: node-2 can drain; its data moves to the others and it says when it can go
     const drain = await cli.run(['node', 'drain', 'node-2'], dir)
-    assert.equal(drain.code, 1)
-    assert.match(oneLine(drain.stderr), /self-healing/)
+    assert.equal(drain.code, 0, drain.stderr)
+    assert.match(drain.stdout, /^draining 12D3KooW/)
+    assert.match(drain.stdout, /drained: .* holds nothing the mesh needs/)
+    assert.equal((await status()).members.filter(m => m.state === 'draining').length, 1, 'the drained node shows as draining')
+    const again = await cli.run(['get', 'demo/data/in.bin', 'out2.bin'], dir)
+    assert.equal(again.code, 0, again.stderr)
+    assert.ok(data.equals(await readFile(path.join(dir, 'out2.bin'))), 'the object reads back after the drain')
 
     joiner.proc.kill('SIGTERM')
     const left = await joiner.exit(30_000)

@@ -28,9 +28,12 @@ export function renderStatus (view: StatusView): string {
   const capacity = members.filter(m => m.placement === 'up' || m.placement === 'draining').reduce((s, m) => s + m.capacityBytes, 0)
   const used = members.reduce((s, m) => s + m.usedBytes, 0)
   lines.push('', `total: ${formatBytes(used)} used of ${formatBytes(capacity)} on live members`)
-  const active = members.some(m => m.background?.active === true)
-  if (!active && self != null) {
-    lines.push('background work: none reported; repair, rebalance and drain arrive with self-healing (issue 6)')
+  const bg = self?.background
+  if (bg != null && bg.active) {
+    const pending = bg.repairPending + bg.rebalancePending
+    lines.push(pending > 0
+      ? `background work on ${shortPeer(self!.peerId)}: ${bg.repairPending} repair and ${bg.rebalancePending} rebalance copies (${formatBytes(bg.pendingBytes)}) pending, ${formatBytes(bg.bytesPerSecond)}/s`
+      : `background work on ${shortPeer(self!.peerId)}: ${bg.settled ? 'settled' : 'checking'}${bg.drained ? '; drained, can be removed' : bg.draining ? '; draining' : ''}`)
   }
   if (view.unanswered.length > 0) lines.push(`no answer from ${view.unanswered.join(', ')} (stopped, or a stale URL)`)
   return lines.join('\n')

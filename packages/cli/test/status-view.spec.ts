@@ -38,7 +38,7 @@ describe('renderStatus', () => {
       unanswered: ['http://127.0.0.1:9302'],
       members: [
         member('12D3KooWother002', 'eu/dc2', { state: 'down', liveness: 'down', placement: 'down' }),
-        member('12D3KooWself0001', 'eu/dc1', { self: true, chunks: 1234, background: { active: false, repairPending: 0, rebalancePending: 0, bytesPerSecond: 0 } })
+        member('12D3KooWself0001', 'eu/dc1', { self: true, chunks: 1234, background: { active: true, repairPending: 2, rebalancePending: 5, pendingBytes: 7 * 2 ** 20, bytesPerSecond: 0, settled: false, draining: false, drained: false } })
       ]
     }
     const text = renderStatus(view)
@@ -46,11 +46,11 @@ describe('renderStatus', () => {
     assert.match(lines[0] ?? '', /mesh abcdef01 {2}map v7 {2}2 members: .*1 up.*1 down/)
     const rows = lines.filter(l => l.startsWith('eu/'))
     assert.equal(rows.length, 2)
-    assert.match(rows[0] ?? '', /^eu\/dc1 +…self0001\* +up +100 GiB +25\.0 GiB 25% +1234 +2 req 12\.5 MB\/s +0 +0 +0 B\/s$/)
+    assert.match(rows[0] ?? '', /^eu\/dc1 +…self0001\* +up +100 GiB +25\.0 GiB 25% +1234 +2 req 12\.5 MB\/s +2 +5 +0 B\/s$/)
     assert.match(rows[1] ?? '', /^eu\/dc2 +…other002 +down +100 GiB .* +- +2 req 12\.5 MB\/s +- +- +-$/)
     // only the live member's capacity counts
     assert.match(text, /total: 50\.0 GiB used of 100 GiB on live members/)
-    assert.match(text, /self-healing \(issue 6\)/)
+    assert.match(text, /background work on …self0001: 2 repair and 5 rebalance copies \(7\.0 MiB\) pending/)
     assert.match(text, /no answer from http:\/\/127\.0\.0\.1:9302/)
   })
 })

@@ -18,6 +18,8 @@ import '@weft/protocol/polyfill'
 import { generateKey } from '@libp2p/pnet'
 import { createWeftNode } from './node.js'
 import type { NodeMetricsInit } from './admin/metrics.js'
+import type { HealInit, ScrubInit } from './heal/index.js'
+import type { GcInit } from './gc/index.js'
 import type { Usage } from './capacity.js'
 import type { BulkServerLimits } from './bulk/index.js'
 import type { ChunkServiceInit } from './chunk/service.js'
@@ -127,6 +129,30 @@ export interface WeftNodeInit {
   /** ref service limits and timeouts (`/weft/refs/1`) */
   refs?: RefServiceInit
   /**
+   * the background reconciler (rebalance, repair, drain): timings, batch
+   * sizes and the bandwidth and concurrency limits of background copies.
+   * `false` turns it off (tests of other parts; a node that never moves data).
+   *
+   * @default on, with the defaults of HealInit
+   */
+  heal?: HealInit | false
+  /**
+   * scrubbing: the rate stored chunks are re-hashed at and how often; a
+   * corrupt copy is replaced from a good replica. `false` turns it off (a
+   * copy found corrupt by a read is then restored by the reconciler).
+   *
+   * @default on, with the defaults of ScrubInit (20 MB/s, a cycle a day)
+   */
+  scrub?: ScrubInit | false
+  /**
+   * garbage collection of chunks no live ref reaches, and of old ref
+   * tombstones. `false` turns the periodic sweep off (the node still answers
+   * other members' REFERENCED queries, and `node.gc.runOnce()` still sweeps).
+   *
+   * @default on: every 10 minutes, chunks idle for 1 hour, tombstones after 24 hours (see GcInit)
+   */
+  gc?: GcInit | false
+  /**
    * metrics registry options
    *
    * @default process metrics on, no constant labels
@@ -198,6 +224,10 @@ export { CorruptStateError, InvalidPeerKeyError, MeshProtectionError, NodeNotSta
 export { InvalidMeshKeyError, InvalidRecordError, MeshKeyRequiredError, parseMeshKey } from '@weft/protocol'
 export { InsufficientReplicasError, planChunkWrite, writeChunk } from '@weft/protocol'
 export type { ReplicaFailure, WriteChunkOptions, WriteChunkResult, WritePlan } from '@weft/protocol'
+export { Reconciler, Scrubber, targetMap } from './heal/index.js'
+export type { CopyKind, HealEvents, HealInit, HealStatus, HealTotals, PassReport, ScrubInit, ScrubStats } from './heal/index.js'
+export { createGarbageCollector } from './gc/index.js'
+export type { GarbageCollector, GarbageCollectorComponents, GcInit, GcReport, GcSkip, GcSkipReason, LostObject, LostReason } from './gc/index.js'
 export { createNodeMetrics } from './admin/metrics.js'
 export type { NodeMetrics, NodeMetricsInit } from './admin/metrics.js'
 export { startAdminServer } from './admin/server.js'

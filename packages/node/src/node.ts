@@ -7,7 +7,7 @@ import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  DEFAULT_MAX_MEMBERS, MeshKeyRequiredError, bulkTransport, fallbackTransport, libp2pTransport, membersTopic, normaliseChunkPolicy, openMeshId, parseMeshKey,
+  DEFAULT_MAX_MEMBERS, MeshKeyRequiredError, bulkTransport, createRefPeerClient, fallbackTransport, libp2pTransport, membersTopic, normaliseChunkPolicy, openMeshId, parseMeshKey, refsTransport,
   validateZone, writeChunk
 } from '@weft/protocol'
 import { createNodeMetrics } from './admin/metrics.js'
@@ -17,6 +17,8 @@ import { memberDialer } from './chunk-dialer.js'
 import { createStoreHandler, observeHandler } from './chunk/index.js'
 import { createChunkService } from './chunk/service.js'
 import { createRefService } from './refs/index.js'
+import { createGarbageCollector } from './gc/index.js'
+import { DrainFlag, Reconciler, Scrubber, scrubSources } from './heal/index.js'
 import * as C from './constants.js'
 import { NodeNotStartedError } from './errors.js'
 import { loadOrCreateIdentity } from './identity.js'
@@ -39,6 +41,8 @@ import type { KnownPeer } from './known-peers.js'
 import type { GossipBytes } from './membership/gossip-bytes.js'
 import type { Member, MembershipEvents, MembershipStats, MembershipTimings, RecordPatch } from './membership/types.js'
 import type { ChunkStore } from './store/index.js'
+import type { HealStatus } from './heal/index.js'
+import type { GarbageCollector } from './gc/index.js'
 import type { AbortOptions, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { ClusterMap, PlacementPolicy } from '@weft/placement'
@@ -78,6 +82,12 @@ export interface WeftNodeFields {
   /** the bulk channel's server, unless turned off */
   bulk?: BulkServer
   refs: RefService
+  /** the background reconciler, unless turned off */
+  heal?: Reconciler
+  /** re-hashes stored chunks and replaces bad copies, unless turned off */
+  scrub?: Scrubber
+  drainFlag: DrainFlag
+  gc: GarbageCollector
   metrics: NodeMetrics
   /** started in order after libp2p, stopped in reverse order before it */
   components: NodeComponent[]
@@ -99,9 +109,16 @@ export class WeftNode extends TypedEventEmitter<MembershipEvents> {
   readonly bulk?: BulkServer
   /** Serves `/weft/refs/1` from the node's ref store (`refs.store`, open while started) */
   readonly refs: RefService
+  /** The background reconciler (rebalance, repair, drain); undefined when turned off */
+  readonly heal?: Reconciler
+  /** Re-hashes stored chunks at a limited rate and replaces corrupt copies; undefined when turned off */
+  readonly scrub?: Scrubber
+  /** Garbage collection of unreferenced chunks and old tombstones; `gc.runOnce()` sweeps now, `gc.lost()` lists lost objects */
+  readonly gc: GarbageCollector
   /** This node's Prometheus registry and metrics (`metrics.registry` for /metrics) */
   readonly metrics: NodeMetrics
   private readonly membership: Membership
+  private readonly drainFlag: DrainFlag
   private readonly components: NodeComponent[]
   private readonly closers: Array<() => Promise<void>>
   private state: NodeStatus = 'stopped'
@@ -123,6 +140,10 @@ export class WeftNode extends TypedEventEmitter<MembershipEvents> {
     this.chunks = fields.chunks
     this.bulk = fields.bulk
     this.refs = fields.refs
+    this.heal = fields.heal
+    this.scrub = fields.scrub
+    this.drainFlag = fields.drainFlag
+    this.gc = fields.gc
     this.metrics = fields.metrics
     this.components = fields.components
     this.closers = fields.closers
@@ -255,6 +276,45 @@ export class WeftNode extends TypedEventEmitter<MembershipEvents> {
     return this.membership.getStats()
   }
 
+  /** Whether this node is draining (its data moving away, placement no longer choosing it). */
+  get draining (): boolean {
+    return this.drainFlag.isSet
+  }
+
+  /**
+   * Starts draining: the decision is saved in the data dir first (a restart
+   * keeps draining), the record announces `draining` so placement stops
+   * choosing this node, and the reconciler moves every chunk and ref it
+   * holds to their owners, deleting each local copy once every owner
+   * confirmed it. `healStatus().drained` says when the node can be removed.
+   * Idempotent.
+   */
+  async drain (): Promise<HealStatus> {
+    if (this.heal == null) throw new NodeNotStartedError('this node runs without its reconciler (heal: false) and cannot drain')
+    await this.drainFlag.raise()
+    this.membership.updateRecord({ state: 'draining' })
+    this.heal.notify()
+    return this.healStatus()
+  }
+
+  /** What the reconciler is doing and has done; `drained` once a draining node holds nothing the mesh needs. */
+  async healStatus (): Promise<HealStatus> {
+    const chunks = this.store.usage().chunkCount
+    let refs = 0
+    if (this.refs.status === 'started') {
+      for await (const _ of this.refs.store.records()) {
+        refs++
+        break
+      }
+    }
+    if (this.heal == null) {
+      const draining = this.drainFlag.isSet
+      const none = { chunks: 0, bytes: 0 }
+      return { state: 'stopped', pending: { repair: none, rebalance: none }, totals: { passes: 0, chunkCopies: 0, copiedBytes: 0, copiedBytesByKind: { repair: 0, rebalance: 0 }, refCopies: 0, chunksDeleted: 0, deletedBytes: 0, refsDeleted: 0 }, settled: false, draining, drained: false }
+    }
+    return this.heal.status({ chunks, refs })
+  }
+
   /**
    * Where a new chunk goes: placement's replica set over this node's map,
    * minus members whose record says full, topped up from
@@ -335,7 +395,10 @@ async function assemble (init: WeftNodeInit, p: Prepared): Promise<WeftNode> {
   const peerId = libp2p.peerId.toString()
   const metrics = createNodeMetrics(init.metrics)
   // membership and the chunk service call back into the node, which exists only at the end
-  const late: { node?: WeftNode, membership?: Membership } = {}
+  const late: { node?: WeftNode, membership?: Membership, heal?: Reconciler } = {}
+  // a drain decided before a restart still holds
+  const drainFlag = new DrainFlag(init.dataDir)
+  await drainFlag.load()
   const dialer = memberDialer(libp2p, id => late.membership?.map.member(id)?.record.addrs)
   // members (nodes with a record in the map) may delete; clients only put and read
   const isMember = (peer: PeerId): boolean => late.membership?.map.member(peer.toString()) != null
@@ -398,7 +461,7 @@ async function assemble (init: WeftNodeInit, p: Prepared): Promise<WeftNode> {
       bulkAddr: '',
       ...reporter.initialFields(),
       weight: p.weight,
-      state: 'up',
+      state: drainFlag.isSet ? 'draining' : 'up',
       load: { inFlight: 0, mbps: 0 },
       version: init.version ?? C.SOFTWARE_VERSION,
       startedAt: Date.now()
@@ -416,12 +479,52 @@ async function assemble (init: WeftNodeInit, p: Prepared): Promise<WeftNode> {
     pullBackoffBeats: C.PULL_BACKOFF_BEATS,
     emit: (name, member) => {
       late.node?.safeDispatchEvent(name, { detail: member })
+      late.heal?.notify()
     }
   })
   late.membership = membership
   let untrackMembers: (() => void) | undefined
   // refs and bucket records live in <dataDir>/meta-refs (the chunk store opens its own db)
-  const refs = createRefService({ libp2p, dir: init.dataDir, isMember: peer => late.membership?.map.member(peer.toString()) != null }, init.refs)
+  const refs = createRefService({
+    libp2p,
+    dir: init.dataDir,
+    isMember: peer => late.membership?.map.member(peer.toString()) != null,
+    referenced: async (cids, options) => gc.referenced(cids, options)
+  }, init.refs)
+  const gc = createGarbageCollector({
+    self: peerId,
+    store,
+    refs: () => refs.store,
+    chunkClient: chunks.client,
+    dialer,
+    members: () => membership.map.members(),
+    member: id => membership.map.member(id),
+    map: () => membership.map.getMap(),
+    metrics
+  }, init.gc === false ? { enabled: false } : init.gc)
+  const refClient = createRefPeerClient({ transport: refsTransport(dialer) })
+  const heal = init.heal === false
+    ? undefined
+    : new Reconciler({
+      self: peerId,
+      members: () => membership.map.members(),
+      store,
+      refStore: () => refs.store,
+      chunkClient: chunks.client,
+      refClient,
+      activeRequests: () => chunks.stats().activeRequests + (bulk?.stats().activeRequests ?? 0),
+      metrics,
+      draining: () => drainFlag.isSet
+    }, init.heal)
+  late.heal = heal
+  const scrub = init.scrub === false
+    ? undefined
+    : new Scrubber({
+      store,
+      client: chunks.client,
+      sources: (cid, policies) => scrubSources(peerId, heal?.targetMap() ?? membership.map.getMap(), cid, policies),
+      busy: () => chunks.stats().activeRequests + (bulk?.stats().activeRequests ?? 0) > 8
+    }, init.scrub)
 
   // Started in this order after libp2p, stopped in reverse before it: the
   // chunk service stops serving first, then membership announces `leaving`.
@@ -458,7 +561,18 @@ async function assemble (init: WeftNodeInit, p: Prepared): Promise<WeftNode> {
       start: async () => chunks.start(),
       stop: async () => chunks.stop()
     },
-    refs
+    refs,
+    ...(scrub == null ? [] : [scrub]),
+    // last: it uses all of the above; stopped first, so no copy is cut off by a closing service
+    {
+      name: 'heal',
+      start: async () => heal?.start(),
+      stop: async () => {
+        await heal?.stop()
+        await refClient.close()
+      }
+    },
+    gc
   ]
   const node: WeftNode = new WeftNode({
     peerId,
@@ -471,6 +585,10 @@ async function assemble (init: WeftNodeInit, p: Prepared): Promise<WeftNode> {
     chunks,
     bulk,
     refs,
+    heal,
+    scrub,
+    drainFlag,
+    gc,
     metrics,
     components,
     closers: [async () => store.close()]

@@ -1,8 +1,7 @@
 /**
  * `weft node drain`: asks a node (through its admin port) to move its data
- * away, then follows it until it holds nothing the mesh needs. Draining is
- * part of self-healing (issue 6): a node without it has no POST /drain, and
- * this command says so rather than pretending.
+ * away, then follows it until it holds nothing the mesh needs. The drain
+ * goes on in the node when this command stops watching.
  */
 import { AdminNotFoundError, adminRequest, fetchStatus } from '../admin-client.js'
 import { shortPeer } from '../addr.js'
@@ -47,7 +46,7 @@ async function drain (url: string): Promise<void> {
     await adminRequest(url, 'POST', '/drain')
   } catch (err) {
     if (err instanceof AdminNotFoundError) {
-      throw new CliError(`node ${shortPeer(before.peerId)} cannot drain yet: draining arrives with self-healing (issue 6); nothing was changed`)
+      throw new CliError(`node ${shortPeer(before.peerId)} has no drain endpoint (a node without its reconciler, or an older version); nothing was changed`)
     }
     throw err
   }
@@ -61,15 +60,16 @@ async function drain (url: string): Promise<void> {
       process.stdout.write(`drained: ${shortPeer(self.peerId)} holds nothing the mesh needs; stop it and remove the machine\n`)
       return
     }
-    const line = `${self.state}: ${formatBytes(self.usedBytes)} stored here, ${self.background?.rebalancePending ?? 0} rebalance and ${self.background?.repairPending ?? 0} repair tasks pending, moving ${formatBytes(self.background?.bytesPerSecond ?? 0)}/s`
+    const bg = self.background
+    const waiting = bg != null && bg.settled === false && bg.repairPending + bg.rebalancePending === 0 ? ' (waiting for the other nodes to confirm their copies)' : ''
+    const line = `${self.state}: ${formatBytes(self.usedBytes)} in ${self.chunks ?? '?'} chunks stored here, ${bg?.rebalancePending ?? 0} rebalance and ${bg?.repairPending ?? 0} repair copies pending, moving ${formatBytes(bg?.bytesPerSecond ?? 0)}/s${waiting}`
     if (line !== last) process.stdout.write(`${new Date().toTimeString().slice(0, 8)} ${line}\n`)
     last = line
     await new Promise(resolve => setTimeout(resolve, DRAIN_POLL_MS))
   }
 }
 
-/** Draining, and no background work left to do. */
+/** The node says it is drained: draining, settled, and holding no chunk and no ref. */
 function isDrained (m: MemberReport): boolean {
-  const bg = m.background
-  return m.state === 'draining' && bg != null && bg.active && bg.repairPending === 0 && bg.rebalancePending === 0
+  return m.background?.drained === true
 }

@@ -1,13 +1,12 @@
 /**
- * Samples the node's background-work metrics (pending work by kind, bytes
- * moved) for `/status`. The admin server's status callback is synchronous,
- * prom-client's reads are not, so a timer keeps a fresh copy. Self-healing
- * (issue 6) sets these metrics; until it does they stay empty and the report
- * says `active: false`.
+ * Samples the node's background work (the reconciler's status: pending
+ * copies by kind, settled, drained; bytes moved from the metrics) for
+ * `/status`. The admin server's status callback is synchronous, the reads
+ * are not, so a timer keeps a fresh copy.
  */
 import { NO_BACKGROUND } from './status-report.js'
 import type { BackgroundReport } from './status-report.js'
-import type { NodeMetrics } from '@weft/node'
+import type { HealStatus, NodeMetrics } from '@weft/node'
 
 export const BACKGROUND_SAMPLE_MS = 1000
 
@@ -17,7 +16,10 @@ export class BackgroundSampler {
   private timer?: NodeJS.Timeout
   private sampling = false
 
-  constructor (private readonly metrics: Pick<NodeMetrics, 'backgroundPending' | 'backgroundBytes'>) {}
+  constructor (
+    private readonly metrics: Pick<NodeMetrics, 'backgroundBytes'>,
+    private readonly heal: () => Promise<HealStatus>
+  ) {}
 
   get current (): BackgroundReport {
     return this.latest
@@ -38,21 +40,24 @@ export class BackgroundSampler {
     if (this.sampling) return
     this.sampling = true
     try {
-      const pending = await this.metrics.backgroundPending.get()
+      const status = await this.heal()
       const bytes = await this.metrics.backgroundBytes.get()
-      const byKind = new Map(pending.values.map(v => [String(v.labels.kind), v.value]))
       const total = bytes.values.reduce((sum, v) => sum + v.value, 0)
       const now = performance.now()
       const rate = this.lastBytes == null ? 0 : Math.max(0, (total - this.lastBytes.total) / Math.max(0.001, (now - this.lastBytes.at) / 1000))
       this.lastBytes = { total, at: now }
       this.latest = {
-        active: pending.values.length > 0 || bytes.values.length > 0,
-        repairPending: byKind.get('repair') ?? 0,
-        rebalancePending: byKind.get('rebalance') ?? 0,
-        bytesPerSecond: Math.round(rate)
+        active: status.state !== 'stopped',
+        repairPending: status.pending.repair.chunks,
+        rebalancePending: status.pending.rebalance.chunks,
+        pendingBytes: status.pending.repair.bytes + status.pending.rebalance.bytes,
+        bytesPerSecond: Math.round(rate),
+        settled: status.settled,
+        draining: status.draining,
+        drained: status.drained
       }
     } catch {
-      // a metrics read cannot fail in practice; keep the last sample if it does
+      // keep the last sample when a read fails (the node is stopping)
     } finally {
       this.sampling = false
     }

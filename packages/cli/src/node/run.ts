@@ -49,7 +49,7 @@ export async function runNode (init: RunNodeInit): Promise<RunningNode> {
   } catch (err) {
     throw explainNodeError(err, hints)
   }
-  const background = new BackgroundSampler(node.metrics)
+  const background = new BackgroundSampler(node.metrics, async () => node.healStatus())
   let admin: AdminServer | undefined
   try {
     if (init.admin != null) admin = await startAdmin(node, background, init.admin)
@@ -77,12 +77,13 @@ export async function runNode (init: RunNodeInit): Promise<RunningNode> {
 }
 
 async function startAdmin (node: WeftNode, background: BackgroundSampler, at: HostPort): Promise<AdminServer> {
-  const actions: Record<string, () => Promise<unknown>> = {}
-  // drain arrives with self-healing (issue 6); until the node can drain, the
-  // endpoint does not exist and `weft node drain` says so instead of faking it
-  const drain = (node as { drain?: unknown }).drain
-  if (typeof drain === 'function') {
-    actions['/drain'] = async () => (drain as () => Promise<unknown>).call(node)
+  const actions: Record<string, () => Promise<unknown>> = {
+    '/drain': async () => {
+      const status = await node.drain()
+      // the next /status must already say draining
+      await background.sample()
+      return status
+    }
   }
   try {
     return await startAdminServer({

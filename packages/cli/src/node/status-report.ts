@@ -51,18 +51,23 @@ export interface MemberReport {
 }
 
 export interface BackgroundReport {
-  /**
-   * false while no background work has ever been reported: self-healing
-   * (repair, rebalance, drain; issue 6) is not built yet, so the numbers are zeros
-   */
+  /** false when the node runs without its reconciler (or has not reported yet): the numbers are then zeros */
   active: boolean
+  /** copy tasks of the current pass not yet done, by kind */
   repairPending: number
   rebalancePending: number
+  /** bytes those tasks still have to send */
+  pendingBytes: number
   /** bytes per second moved by background work, over the last sample */
   bytesPerSecond: number
+  /** the last pass found nothing to do */
+  settled: boolean
+  /** the node is draining, and (drained) holds nothing the mesh needs any more */
+  draining: boolean
+  drained: boolean
 }
 
-export const NO_BACKGROUND: BackgroundReport = Object.freeze({ active: false, repairPending: 0, rebalancePending: 0, bytesPerSecond: 0 })
+export const NO_BACKGROUND: BackgroundReport = Object.freeze({ active: false, repairPending: 0, rebalancePending: 0, pendingBytes: 0, bytesPerSecond: 0, settled: false, draining: false, drained: false })
 
 export function buildStatusReport (node: WeftNode, background: BackgroundReport): StatusReport {
   const usage = node.store.usage()

@@ -7,7 +7,7 @@
  * clients' changes show within the TTL.
  */
 import {
-  BUCKETS_NAMESPACE, DEFAULT_BUCKET_POLICY, isBucketRecord, resolveBucketPolicy, validateBucketName
+  BUCKETS_NAMESPACE, bucketsNamespacePolicy as namespacePolicyFor, isBucketRecord, resolveBucketPolicy, validateBucketName
 } from '@weft/protocol'
 import { DEFAULT_BUCKET_CACHE_TTL_MS, EMPTY_CHECK_PAGE_SIZE, MAX_CACHED_BUCKETS } from './constants.js'
 import { BucketExistsError, BucketNotEmptyError, NoSuchBucketError } from './errors.js'
@@ -42,9 +42,7 @@ export interface GetBucketOptions extends AbortOptions {
  * User buckets get no such lowering: their policy is honoured or refused.
  */
 export function bucketsNamespacePolicy (map: ClusterMap): PlacementPolicy {
-  const up = map.nodes.filter(n => n.state === 'up').length
-  const replicas = Math.max(1, Math.min(DEFAULT_BUCKET_POLICY.replicas, up))
-  return { replicas, spread: DEFAULT_BUCKET_POLICY.spread, allowedZones: [] }
+  return namespacePolicyFor(map.nodes.filter(n => n.state === 'up').length)
 }
 
 export class Buckets {

@@ -18,7 +18,18 @@ export interface NodeMetrics {
   readonly corruptions: Counter
   /** background work (repair, rebalance, scrub, gc) waiting, by kind */
   readonly backgroundPending: Gauge<'kind'>
+  /** bytes the waiting background copies still have to send, by kind */
+  readonly backgroundPendingBytes: Gauge<'kind'>
   readonly backgroundBytes: Counter<'kind'>
+  /** garbage-collection sweeps, by outcome (done, skipped, failed) */
+  readonly gcRuns: Counter<'outcome'>
+  /** sweeps that stopped without deleting (more), by reason */
+  readonly gcSkipped: Counter<'reason'>
+  readonly gcDeletedChunks: Counter
+  readonly gcFreedBytes: Counter
+  readonly gcTombstones: Counter
+  /** objects this node's last audit found lost */
+  readonly lostObjects: Gauge
 }
 
 export interface NodeMetricsInit {
@@ -51,6 +62,13 @@ export function createNodeMetrics (init: NodeMetricsInit = {}): NodeMetrics {
     members: new Gauge({ name: 'weft_members', help: 'Mesh members by liveness state, as this node sees them', labelNames: ['state'], registers }),
     corruptions: new Counter({ name: 'weft_corruptions_total', help: 'Stored chunks found corrupt (on read or scrub)', registers }),
     backgroundPending: new Gauge({ name: 'weft_background_pending', help: 'Background work waiting, by kind', labelNames: ['kind'], registers }),
-    backgroundBytes: new Counter({ name: 'weft_background_bytes_total', help: 'Bytes moved by background work, by kind', labelNames: ['kind'], registers })
+    backgroundPendingBytes: new Gauge({ name: 'weft_background_pending_bytes', help: 'Bytes background copies waiting to run still have to send, by kind', labelNames: ['kind'], registers }),
+    backgroundBytes: new Counter({ name: 'weft_background_bytes_total', help: 'Bytes moved by background work, by kind', labelNames: ['kind'], registers }),
+    gcRuns: new Counter({ name: 'weft_gc_runs_total', help: 'Garbage-collection sweeps, by outcome', labelNames: ['outcome'], registers }),
+    gcSkipped: new Counter({ name: 'weft_gc_skipped_total', help: 'Garbage-collection sweeps that stopped without deleting, by reason', labelNames: ['reason'], registers }),
+    gcDeletedChunks: new Counter({ name: 'weft_gc_deleted_chunks_total', help: 'Unreferenced chunks deleted by garbage collection', registers }),
+    gcFreedBytes: new Counter({ name: 'weft_gc_freed_bytes_total', help: 'Bytes freed by garbage collection', registers }),
+    gcTombstones: new Counter({ name: 'weft_gc_tombstones_removed_total', help: 'Ref tombstones removed after their grace period', registers }),
+    lostObjects: new Gauge({ name: 'weft_lost_objects', help: "Objects whose data is gone, found by this node's audit of its refs", registers })
   }
 }

@@ -16,7 +16,8 @@ export interface ChunkStoreView {
   /** merges policies into a held chunk's entry (test doubles may leave it out) */
   addPolicies?(cid: CID, policies: readonly ChunkPolicy[]): Promise<boolean>
   get(cid: CID, options?: { offset?: number, length?: number } & AbortOptions): AsyncIterable<Uint8Array>
-  has(cids: CID[]): Promise<boolean[]>
+  /** with `touch`, held chunks count as just asked for, so GC keeps them a while (test doubles may ignore it) */
+  has(cids: CID[], options?: { touch?: boolean }): Promise<boolean[]>
   stat(cid: CID): Promise<ChunkStat | undefined>
   delete(cid: CID): Promise<boolean>
 }
@@ -32,7 +33,8 @@ export interface StoreHandlerComponents {
 }
 
 /** Serve chunk requests from the node's store. */
-export function createStoreHandler (c: StoreHandlerComponents): ChunkHandler {
+export function createStoreHandler (components: StoreHandlerComponents): ChunkHandler {
+  const c = { ...components, store: touching(components.store) }
   return {
     put: async (req, body, ctx) => chainPut(c, req, body, ctx),
 
@@ -67,5 +69,21 @@ export function createStoreHandler (c: StoreHandlerComponents): ChunkHandler {
       }
       return c.store.delete(cid)
     }
+  }
+}
+
+/**
+ * The store as peers see it: a HAS (a writer's dedup probe, or a chain put
+ * finding the chunk already held) touches the chunks held, so garbage
+ * collection keeps a chunk a new object is about to reference.
+ */
+function touching (store: ChunkStoreView): ChunkStoreView {
+  return {
+    put: async (cid, source, options) => store.put(cid, source, options),
+    addPolicies: store.addPolicies == null ? undefined : async (cid, policies) => store.addPolicies?.(cid, policies) ?? false,
+    get: (cid, options) => store.get(cid, options),
+    has: async (cids) => store.has(cids, { touch: true }),
+    stat: async (cid) => store.stat(cid),
+    delete: async (cid) => store.delete(cid)
   }
 }

@@ -1,11 +1,14 @@
 /**
  * The node's side of the ref protocol (`/weft/refs/1`): serves PUT, GET and
  * LIST to anyone in the mesh (clients write refs), PARTITION to members
- * only (it walks what repair needs), from the node's ref store.
+ * only (it walks what repair needs), from the node's ref store, and
+ * REFERENCED to members only (garbage collection's question, answered by
+ * the node's collector).
  */
 import { logger } from '@libp2p/logger'
 import {
-  BusyError, ClockDriftError, DEFAULT_MAX_DRIFT_MS, NotMemberError, REFS_PROTOCOL, RefServerSession, SessionClosedError, streamToDuplex
+  BusyError, ClockDriftError, DEFAULT_MAX_DRIFT_MS, InvalidRefRequestError, NotMemberError, REFS_PROTOCOL, RefServerSession, SessionClosedError,
+  streamToDuplex
 } from '@weft/protocol'
 import {
   DEFAULT_REFS_MAX_INBOUND_STREAMS, DEFAULT_REFS_MAX_OUTBOUND_STREAMS, DEFAULT_REFS_MAX_SESSIONS_PER_PEER
@@ -14,7 +17,8 @@ import { RefStore } from './store.js'
 import type { NodeComponent } from '../component.js'
 import type { MetaDb } from '../store/index.js'
 import type { AbortOptions, Connection, PeerId, Stream, StreamHandlerOptions } from '@libp2p/interface'
-import type { RefHandler } from '@weft/protocol'
+import type { RefHandler, RefReferencedAnswer } from '@weft/protocol'
+import type { CID } from 'multiformats/cid'
 
 const log = logger('weft:node:refs')
 
@@ -32,6 +36,11 @@ export interface RefServiceComponents {
   dir?: string
   /** only members may walk partitions; without it PARTITION is refused to everyone */
   isMember?(peer: PeerId): boolean
+  /**
+   * answers REFERENCED for members (garbage collection: which of these chunk
+   * ids a live ref held here reaches); without it REFERENCED is refused
+   */
+  referenced?(cids: CID[], options: AbortOptions): Promise<RefReferencedAnswer>
 }
 
 export interface RefServiceInit {
@@ -156,6 +165,11 @@ class DefaultRefService implements RefService {
       partition: async (req, ctx) => {
         if (this.components.isMember?.(peer) !== true) throw new NotMemberError('only mesh members may walk partitions')
         return store.partition(req, { signal: ctx.signal })
+      },
+      referenced: async (cids, ctx) => {
+        if (this.components.isMember?.(peer) !== true) throw new NotMemberError('only mesh members may ask what refs reference')
+        if (this.components.referenced == null) throw new InvalidRefRequestError('this node does not answer REFERENCED')
+        return this.components.referenced(cids, { signal: ctx.signal })
       }
     }
   }

@@ -18,7 +18,7 @@ import { Level } from 'level'
 import { REF_PARTITIONS_SUBLEVEL, REFS_DB_DIR, REFS_SUBLEVEL } from './constants.js'
 import type { MetaDb } from '../store/index.js'
 import type {
-  RecordLocation, RefListAnswer, RefListRequest, RefPartitionRequest, RefPutAnswer, StoredRecord
+  RecordLocation, RefListAnswer, RefListRequest, RefPartitionRequest, RefPutAnswer, StoredRecord, Version
 } from '@weft/protocol'
 import type { AbstractSublevel } from 'abstract-level'
 
@@ -167,6 +167,40 @@ export class RefStore {
       bytes += value.byteLength
     }
     return { records, more }
+  }
+
+  /**
+   * Every record held (object refs, tombstones and bucket records), in
+   * (bucket, key) order, decoded; undecodable ones are logged and skipped.
+   * Reads a level iterator's snapshot, so writes during the walk may or may
+   * not be seen.
+   */
+  async * records (options: { signal?: AbortSignal } = {}): AsyncGenerator<StoredRecord, void, undefined> {
+    for await (const value of this.refs.values(options.signal != null ? { signal: options.signal } : {})) {
+      try {
+        yield decodeStoredRecord(value)
+      } catch (err) {
+        log.error('skipping an undecodable record - %e', err)
+      }
+    }
+  }
+
+  /**
+   * Removes the record at `loc` (and its partition entry) only if the held
+   * version is exactly `version`: a newer write that landed meanwhile stays.
+   * Resolves whether it removed anything, once that is on disk.
+   */
+  async deleteIfVersion (loc: RecordLocation, version: Version): Promise<boolean> {
+    const key = refKey(loc)
+    return this.locked(`${loc.bucket}\0${loc.key}`, async () => {
+      const held = await this.decodeHeld(loc, await this.refs.get(key))
+      if (held == null || compareVersions(held.version, version) !== 0) return false
+      const batch = this.root.batch()
+      batch.del(key, { sublevel: this.refs })
+      batch.del(concat(partitionPrefix(partitionOfRef(loc.bucket, loc.key)), key), { sublevel: this.partitions })
+      await batch.write(SYNC)
+      return true
+    })
   }
 
   async close (): Promise<void> {

@@ -84,6 +84,8 @@ export interface ChunkCorruptEvent {
   size?: number
   /** where the bad file was moved, if there was one */
   quarantinedTo?: string
+  /** the placement policies its entry held (so a good copy can be fetched and placed back) */
+  policies: readonly ChunkPolicy[]
 }
 
 export interface ChunkStoreEvents {
@@ -186,13 +188,33 @@ export interface ChunkStore extends TypedEventTarget<ChunkStoreEvents> {
    */
   get(cid: CID, options?: GetOptions): AsyncIterable<Uint8Array>
 
-  /** for each id, whether the chunk is stored */
-  has(cids: CID[]): Promise<boolean[]>
+  /**
+   * for each id, whether the chunk is stored; with `touch` (a writer's HAS
+   * probe) the held ones count as touched now, so GC keeps them a while
+   */
+  has(cids: CID[], options?: { touch?: boolean }): Promise<boolean[]>
 
   stat(cid: CID): Promise<ChunkStat | undefined>
 
   /** remove a chunk; false if it was not stored */
   delete(cid: CID): Promise<boolean>
+
+  /**
+   * ms since the epoch of the chunk's last touch: a `has` with `touch`, or a
+   * put of it while held. Touches are kept in memory only, so this is at
+   * least the store's open time.
+   */
+  touchedAt(cid: CID): number
+
+  /** forgets touches older than `time` (they no longer protect anything) */
+  forgetTouchesBefore(time: number): void
+
+  /**
+   * Garbage collection's delete: under the chunk's lock, removes it only if
+   * it was stored and last touched before `before`. Resolves the bytes freed
+   * (0 when it was kept or not stored).
+   */
+  deleteUntouched(cid: CID, before: number): Promise<number>
 
   /** adds placement policies to a stored chunk's entry (deduplicated, bounded); false if it is not stored */
   addPolicies(cid: CID, policies: readonly ChunkPolicy[]): Promise<boolean>

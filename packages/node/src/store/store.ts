@@ -28,6 +28,9 @@ import type { CID } from 'multiformats/cid'
 
 const log = logger('weft:store')
 
+/** touched chunks remembered at most (~100 B each) after a sweep prunes them; beyond it every chunk counts as touched now */
+const MAX_TOUCHES = 1_000_000
+
 /** The chunk store; see the `ChunkStore` interface for the contract. */
 export class DefaultChunkStore extends TypedEventEmitter<ChunkStoreEvents> implements ChunkStore {
   private readonly layout: Layout
@@ -42,6 +45,12 @@ export class DefaultChunkStore extends TypedEventEmitter<ChunkStoreEvents> imple
   private readonly inFlight = new Set<Promise<unknown>>()
   private readonly stats: StoreCounters = { corruptChunks: 0, hashMismatches: 0, rejectedFull: 0 }
   private closed = false
+  /** when a writer last asked for a held chunk (HAS, or a put of it), by key; memory only (GC's grace) */
+  private readonly touches = new Map<string, number>()
+  /** every chunk counts as touched at least then: the store's open (touches are not persisted), or a touch overflow */
+  private touchFloor = Date.now()
+  /** chunks a GC delete is removing (past its touch check) */
+  private readonly collecting = new Set<string>()
 
   private constructor (options: StoreOptions, layout: Layout, db: MetaDb, ownsDb: boolean) {
     super()
@@ -117,7 +126,8 @@ export class DefaultChunkStore extends TypedEventEmitter<ChunkStoreEvents> imple
     return this.track(async () => {
       const { signal, clear } = anySignal([options.signal, this.closing.signal])
       try {
-        const existing = await this.index.get(id.key)
+        // a put of a held chunk is a touch: GC keeps what a writer is about to reference
+        const [existing] = await this.lookup([id.key], true)
         if (existing != null) {
           if (declared != null && declared !== existing.size) {
             throw new SizeMismatchError(id.cid.toString(), existing.size, declared)
@@ -245,11 +255,35 @@ export class DefaultChunkStore extends TypedEventEmitter<ChunkStoreEvents> imple
     }
   }
 
-  async has (cids: CID[]): Promise<boolean[]> {
+  async has (cids: CID[], options: { touch?: boolean } = {}): Promise<boolean[]> {
     this.assertOpen()
-    const keys = cids.map(cid => toChunkId(cid).key)
-    const entries = await this.index.getMany(keys)
+    const entries = await this.lookup(cids.map(cid => toChunkId(cid).key), options.touch === true)
     return entries.map(e => e != null)
+  }
+
+  /**
+   * Index entries; with `touch`, the held chunks are touched. The touch is
+   * made before the lookup, so a GC delete either sees it (and keeps the
+   * chunk) or is already past its check (and the chunk is answered absent).
+   */
+  private async lookup (keys: string[], touch: boolean): Promise<Array<ChunkEntry | undefined>> {
+    if (!touch) return this.index.getMany(keys)
+    const now = Date.now()
+    const before = keys.map(k => this.touches.get(k))
+    for (const k of keys) this.touches.set(k, now)
+    const collecting = keys.map(k => this.collecting.has(k))
+    const entries = await this.index.getMany(keys)
+    return entries.map((entry, i) => {
+      const key = keys[i] as string
+      if (entry != null && collecting[i] !== true) return entry
+      // only held chunks are remembered (a flood of HAS for absent ids must not grow the map)
+      if (this.touches.get(key) === now) {
+        const was = before[i]
+        if (was === undefined) this.touches.delete(key)
+        else this.touches.set(key, was)
+      }
+      return undefined
+    })
   }
 
   async stat (cid: CID): Promise<ChunkStat | undefined> {
@@ -289,13 +323,51 @@ export class DefaultChunkStore extends TypedEventEmitter<ChunkStoreEvents> imple
       if (entry == null) {
         return false
       }
-      // file first: a crash in between leaves an entry without a file, which startup drops
-      await fs.rm(this.layout.chunkPath(id), { force: true })
-      await this.index.del(id.key)
-      this.capacity.removed(entry.size)
-      this.safeDispatchEvent('chunk:deleted', { detail: { cid: id.cid, size: entry.size } })
+      await this.remove(id, entry)
       return true
     }))
+  }
+
+  touchedAt (cid: CID): number {
+    return Math.max(this.touches.get(toChunkId(cid).key) ?? 0, this.touchFloor)
+  }
+
+  forgetTouchesBefore (time: number): void {
+    for (const [key, at] of this.touches) if (at < time) this.touches.delete(key)
+    if (this.touches.size > MAX_TOUCHES) {
+      // forgetting recent touches must not expose chunks: count every chunk as touched now instead
+      this.touches.clear()
+      this.touchFloor = Date.now()
+    }
+  }
+
+  async deleteUntouched (cid: CID, before: number): Promise<number> {
+    this.assertOpen()
+    const id = toChunkId(cid)
+    return this.track(async () => this.locks.run(id.key, async () => {
+      const entry = await this.index.get(id.key)
+      if (entry == null || Math.max(entry.storedAt, this.touchedAt(id.cid)) >= before) {
+        return 0
+      }
+      // from the check on: a touch racing the removal answers the chunk as absent
+      this.collecting.add(id.key)
+      try {
+        await this.remove(id, entry)
+      } finally {
+        this.collecting.delete(id.key)
+      }
+      return entry.size
+    }))
+  }
+
+  /** call under the chunk's lock */
+  private async remove (id: ChunkId, entry: ChunkEntry): Promise<void> {
+    // file first: a crash in between leaves an entry without a file, which startup drops
+    await fs.rm(this.layout.chunkPath(id), { force: true })
+    await this.index.del(id.key)
+    this.touches.delete(id.key)
+    this.capacity.removed(entry.size)
+    this.safeDispatchEvent('chunk:deleted', { detail: { cid: id.cid, size: entry.size } })
   }
 
   async * list (options: ListOptions = {}): AsyncGenerator<ListedChunk, void, undefined> {
@@ -377,7 +449,7 @@ export class DefaultChunkStore extends TypedEventEmitter<ChunkStoreEvents> imple
     }
     this.stats.corruptChunks++
     log.error('chunk %s is corrupt (%s); quarantined to %s', id.cid, reason, quarantinedTo ?? '(no file)')
-    this.safeDispatchEvent('chunk:corrupt', { detail: { cid: id.cid, reason, size: entry?.size, quarantinedTo } })
+    this.safeDispatchEvent('chunk:corrupt', { detail: { cid: id.cid, reason, size: entry?.size, quarantinedTo, policies: entry?.policies ?? [] } })
     return true
   }
 

@@ -100,6 +100,14 @@ export function resolveBucketPolicy (partial: Partial<BucketPolicy> = {}): Bucke
   return policy
 }
 
+/**
+ * The policy bucket records themselves are placed by: r = 3 (or every up
+ * node when fewer exist), anywhere. Clients and nodes must agree on it.
+ */
+export function bucketsNamespacePolicy (upNodes: number): { replicas: number, spread: BucketSpread, allowedZones: readonly string[] } {
+  return { replicas: Math.max(1, Math.min(DEFAULT_BUCKET_POLICY.replicas, upNodes)), spread: DEFAULT_BUCKET_POLICY.spread, allowedZones: [] }
+}
+
 /** Where a bucket's record lives in the ref space. */
 export function bucketRecordLocation (name: string): { bucket: string, key: string } {
   validateBucketName(name)

@@ -37,6 +37,6 @@ export { validateRefRecord, encodeRefRecord, decodeRefRecord, newerRef, tombston
 export type { RefRecord } from './ref-record.js'
 export {
   validateBucketPolicy, resolveBucketPolicy, bucketRecordLocation, validateBucketRecord, encodeBucketRecord,
-  decodeBucketRecord, DEFAULT_BUCKET_POLICY
+  decodeBucketRecord, DEFAULT_BUCKET_POLICY, bucketsNamespacePolicy
 } from './bucket-record.js'
 export type { BucketPolicy, BucketRecord, BucketSpread } from './bucket-record.js'

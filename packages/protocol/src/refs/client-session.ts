@@ -22,7 +22,8 @@ const ANSWER: Partial<Record<RefFrameType, RefFrameType>> = {
   [RefFrameType.PUT]: RefFrameType.PUT_OK,
   [RefFrameType.GET]: RefFrameType.GET_OK,
   [RefFrameType.LIST]: RefFrameType.LIST_OK,
-  [RefFrameType.PARTITION]: RefFrameType.LIST_OK
+  [RefFrameType.PARTITION]: RefFrameType.LIST_OK,
+  [RefFrameType.REFERENCED]: RefFrameType.REFERENCED_OK
 }
 
 interface Pending {
@@ -63,12 +64,17 @@ export class RefClientSession extends RefSession {
     return super.isOpen && !this.closing
   }
 
-  /** Sends one request and resolves with its answer's body; an ERROR answer rejects with its typed error. */
-  async request (type: RefFrameType, body: Uint8Array, options: AbortOptions = {}): Promise<Uint8Array> {
+  /**
+   * Sends one request and resolves with its answer's body; an ERROR answer
+   * rejects with its typed error. `timeout` (ms) replaces the session's
+   * request timeout for this one request.
+   */
+  async request (type: RefFrameType, body: Uint8Array, options: AbortOptions & { timeout?: number } = {}): Promise<Uint8Array> {
     options.signal?.throwIfAborted()
     if (!this.isOpen) throw this.error ?? new SessionClosedError('ref session is closed')
     const expect = ANSWER[type]
     if (expect === undefined) throw new TypeError(`0x${type.toString(16)} is not a request type`)
+    const timeout = options.timeout ?? this.requestTimeout
     const id = this.allocateId()
     let timer: ReturnType<typeof setTimeout> | undefined
     let onAbort: (() => void) | undefined
@@ -76,8 +82,8 @@ export class RefClientSession extends RefSession {
       this.pending.set(id, { expect, resolve, reject })
       timer = setTimeout(() => {
         this.pending.delete(id)
-        reject(new InactivityTimeoutError(`no answer to ref request within ${this.requestTimeout} ms`))
-      }, this.requestTimeout)
+        reject(new InactivityTimeoutError(`no answer to ref request within ${timeout} ms`))
+      }, timeout)
       onAbort = () => {
         this.pending.delete(id)
         const reason: unknown = options.signal?.reason

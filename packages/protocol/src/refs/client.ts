@@ -11,19 +11,21 @@ import { libp2pTransport } from '../chunk/libp2p.js'
 import { WeftError } from '../errors.js'
 import {
   DEFAULT_REF_CLIENT_IDLE_TIMEOUT, DEFAULT_REF_INACTIVITY_TIMEOUT, DEFAULT_REF_READ_HIGH_WATER_MARK,
-  DEFAULT_REF_REQUEST_TIMEOUT, REFS_PROTOCOL
+  DEFAULT_REF_REFERENCED_TIMEOUT, DEFAULT_REF_REQUEST_TIMEOUT, REFS_PROTOCOL
 } from './constants.js'
 import { RefClientSession } from './client-session.js'
 import { RefFrameType } from './frame.js'
 import {
-  decodeRefGetAnswer, decodeRefListAnswer, decodeRefPutAnswer, encodeRefGetRequest, encodeRefListRequest, encodeRefPartitionRequest
+  decodeRefGetAnswer, decodeRefListAnswer, decodeRefPutAnswer, decodeRefReferencedAnswer, encodeRefGetRequest, encodeRefListRequest,
+  encodeRefPartitionRequest, encodeRefReferencedRequest
 } from './messages.js'
 import { compareKeys, decodeStoredRecord, encodeStoredRecord, recordLocation } from './records.js'
 import type { ByteDuplex } from '../chunk/duplex.js'
 import type { StreamDialer } from '../chunk/libp2p.js'
-import type { RefListRequest, RefPartitionRequest, RefPutAnswer } from './messages.js'
+import type { RefListRequest, RefPartitionRequest, RefPutAnswer, RefReferencedAnswer } from './messages.js'
 import type { RecordLocation, StoredRecord } from './records.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
 
 /** Opens a byte stream to a peer; `refsTransport(libp2p)` is the libp2p one. */
 export type RefTransport = (peer: PeerId, options?: AbortOptions) => Promise<ByteDuplex>
@@ -48,6 +50,13 @@ export interface RefPeerClientInit {
   inactivityTimeout?: number
 }
 
+export interface ReferencedOptions extends AbortOptions {
+  /**
+   * @default DEFAULT_REF_REFERENCED_TIMEOUT
+   */
+  timeout?: number
+}
+
 /** One page of records from one peer. */
 export interface RecordPage {
   readonly records: StoredRecord[]
@@ -65,6 +74,12 @@ export interface RefPeerClient {
   list(peer: PeerId, request: RefListRequest, options?: AbortOptions): Promise<RecordPage>
   /** One page of a partition's records; members only. */
   partition(peer: PeerId, request: RefPartitionRequest, options?: AbortOptions): Promise<RecordPage>
+  /**
+   * Which of `cids` (1..MAX_REFERENCED_BATCH chunk ids) a live ref held by
+   * `peer` reaches (garbage collection; members only). The peer scans all
+   * its refs before it answers, so this waits up to `timeout` ms.
+   */
+  referenced(peer: PeerId, cids: readonly CID[], options?: ReferencedOptions): Promise<RefReferencedAnswer>
   /** Closes every pooled session. */
   close(): Promise<void>
 }
@@ -129,6 +144,12 @@ class DefaultRefPeerClient implements RefPeerClient {
     return { records: answer.records.map(decodeStoredRecord), more: answer.more }
   }
 
+  async referenced (peer: PeerId, cids: readonly CID[], options: ReferencedOptions = {}): Promise<RefReferencedAnswer> {
+    const body = encodeRefReferencedRequest(cids)
+    const timeout = Math.ceil(options.timeout ?? DEFAULT_REF_REFERENCED_TIMEOUT)
+    return decodeRefReferencedAnswer(await this.request(peer, RefFrameType.REFERENCED, body, { signal: options.signal, timeout }), cids.length)
+  }
+
   async close (): Promise<void> {
     this.closed = true
     if (this.sweeper != null) clearInterval(this.sweeper)
@@ -144,12 +165,13 @@ class DefaultRefPeerClient implements RefPeerClient {
   }
 
   /** One request; a pooled session that turns out to be dead is replaced once. */
-  private async request (peer: PeerId, type: RefFrameType, body: Uint8Array, options: AbortOptions): Promise<Uint8Array> {
-    const signal = options.signal != null ? AbortSignal.any([options.signal, AbortSignal.timeout(this.requestTimeout)]) : AbortSignal.timeout(this.requestTimeout)
+  private async request (peer: PeerId, type: RefFrameType, body: Uint8Array, options: AbortOptions & { timeout?: number }): Promise<Uint8Array> {
+    const timeout = options.timeout ?? this.requestTimeout
+    const signal = options.signal != null ? AbortSignal.any([options.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout)
     for (let attempt = 0; ; attempt++) {
       const { session, reused } = await this.session(peer, signal)
       try {
-        return await session.request(type, body, { signal })
+        return await session.request(type, body, { signal, timeout })
       } catch (err) {
         options.signal?.throwIfAborted()
         // the stream died under an idle pooled session (the peer restarted, a server idle close): retry on a fresh one

@@ -3,6 +3,7 @@
  * length or count a peer sends is checked against one of these before
  * anything is allocated, so they are part of the wire contract.
  */
+import { SHA256_BYTES } from '../model/cid.js'
 import { MAX_BUCKET_RECORD_SIZE, MAX_REF_RECORD_SIZE } from '../model/constants.js'
 
 /** The libp2p protocol id that carries ref frames. */
@@ -12,10 +13,17 @@ export const REFS_PROTOCOL = '/weft/refs/1'
 export const MAX_STORED_RECORD_SIZE = Math.max(MAX_REF_RECORD_SIZE, MAX_BUCKET_RECORD_SIZE)
 
 /**
- * Largest request frame a server reads: one record plus a little framing
- * (a LIST or GET request is far smaller).
+ * Most chunk ids one REFERENCED query carries (garbage collection asks in
+ * batches of at most this many).
  */
-export const MAX_REF_REQUEST_BYTES = MAX_STORED_RECORD_SIZE + 1024
+export const MAX_REFERENCED_BATCH = 1024
+
+/**
+ * Largest request frame a server reads: one record, or a full REFERENCED
+ * batch of digests, plus a little framing (a LIST or GET request is far
+ * smaller).
+ */
+export const MAX_REF_REQUEST_BYTES = Math.max(MAX_STORED_RECORD_SIZE, 8 + MAX_REFERENCED_BATCH * SHA256_BYTES) + 1024
 
 /** Most records one LIST (or PARTITION) answer may hold; S3's page size. */
 export const MAX_LIST_LIMIT = 1000
@@ -43,6 +51,12 @@ export const MAX_REF_REQUEST_ID = 0xFFFFFFFF
 
 /** How long a request may wait for its answer on the client (ms). */
 export const DEFAULT_REF_REQUEST_TIMEOUT = 10_000
+
+/**
+ * How long a REFERENCED query may wait for its answer (ms): the answering
+ * node scans every ref it holds and may have to fetch manifests first.
+ */
+export const DEFAULT_REF_REFERENCED_TIMEOUT = 120_000
 
 /** How long a half-received frame or a blocked write may make no progress (ms). */
 export const DEFAULT_REF_INACTIVITY_TIMEOUT = 30_000

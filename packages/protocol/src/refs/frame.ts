@@ -12,9 +12,11 @@ export const RefFrameType = {
   GET: 0x02,
   LIST: 0x03,
   PARTITION: 0x04,
+  REFERENCED: 0x05,
   PUT_OK: 0x81,
   GET_OK: 0x82,
   LIST_OK: 0x83,
+  REFERENCED_OK: 0x85,
   ERROR: 0xFF
 } as const
 
@@ -23,7 +25,7 @@ export type RefFrameType = typeof RefFrameType[keyof typeof RefFrameType]
 const TYPES = new Set<number>(Object.values(RefFrameType))
 
 export function isRefRequestType (type: number): boolean {
-  return type >= RefFrameType.PUT && type <= RefFrameType.PARTITION
+  return type >= RefFrameType.PUT && type <= RefFrameType.REFERENCED
 }
 
 export interface RefFrame {

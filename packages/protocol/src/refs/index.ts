@@ -2,9 +2,11 @@
  * The ref protocol (`/weft/refs/1`): the mutable names `bucket/key ->
  * record` (object refs and bucket records) on their replicas. PUT (newest
  * version wins), GET, LIST (a bucket's records in key order, tombstones
- * included, paginated) and PARTITION (a partition's records, for repair;
- * members only), as small length-prefixed frames with request ids over
- * pooled streams, answered with typed errors.
+ * included, paginated), PARTITION (a partition's records, for repair;
+ * members only) and REFERENCED (which of a batch of chunk ids a live ref
+ * held there reaches, for garbage collection; members only), as small
+ * length-prefixed frames with request ids over pooled streams, answered
+ * with typed errors.
  *
  * @example
  * ```ts
@@ -28,4 +30,4 @@ export type { RefClientSessionInit } from './client-session.js'
 export { RefServerSession } from './server-session.js'
 export type { RefHandler, RefRequestContext, RefServerSessionInit } from './server-session.js'
 export { createRefPeerClient, refsTransport } from './client.js'
-export type { RecordPage, RefPeerClient, RefPeerClientInit, RefTransport, RefsTransportInit } from './client.js'
+export type { RecordPage, ReferencedOptions, RefPeerClient, RefPeerClientInit, RefTransport, RefsTransportInit } from './client.js'

@@ -11,19 +11,25 @@
  * LIST       bucket str | prefix str | flags u8 (bit 0: startAfter) | [startAfter str] | limit varint
  * PARTITION  partition varint | flags u8 (bit 0: startAfter) | [bucket str | key str] | limit varint
  * LIST_OK    flags u8 (bit 0: more) | count varint | (length varint | record bytes) * count
+ * REFERENCED count varint (1..MAX_REFERENCED_BATCH) | sha256 32 B * count
+ * REFERENCED_OK  flags u8 (bit 0: complete) | count varint | bitmap ceil(count / 8) B
+ *            (bit i, LSB first: the i-th id is referenced; unused bits 0)
  * ERROR      code str | message str
  * ```
  */
+import { BatchTooLargeError } from '../chunk/errors.js'
+import { cidFromDigest, isChunkCid, SHA256_BYTES } from '../model/cid.js'
 import { ByteReader, ByteWriter } from '../model/codec.js'
 import { BUCKETS_NAMESPACE, MAX_BUCKET_NAME_LENGTH, MAX_KEY_BYTES } from '../model/constants.js'
 import { decodeVersion, encodeVersion, MAX_ENCODED_VERSION_LENGTH } from '../model/hlc.js'
 import { validateBucketName, validateKey } from '../model/names.js'
 import {
-  MAX_LIST_LIMIT, MAX_REF_ERROR_CODE_LENGTH, MAX_REF_ERROR_MESSAGE_LENGTH, MAX_STORED_RECORD_SIZE
+  MAX_LIST_LIMIT, MAX_REF_ERROR_CODE_LENGTH, MAX_REF_ERROR_MESSAGE_LENGTH, MAX_REFERENCED_BATCH, MAX_STORED_RECORD_SIZE
 } from './constants.js'
 import { InvalidRefRequestError } from './errors.js'
 import type { Version } from '../model/hlc.js'
 import type { RecordLocation } from './records.js'
+import type { CID } from 'multiformats/cid'
 
 /** What a replica did with a PUT: stored it, already held it, or holds a newer version. */
 export type RefPutStatus = 'stored' | 'existing' | 'older'
@@ -58,6 +64,18 @@ export interface RefListAnswer {
   readonly records: Uint8Array[]
   /** true when the replica holds more records after the last one */
   readonly more: boolean
+}
+
+/** What a node answers to REFERENCED: which of the asked chunk ids a live ref it holds reaches. */
+export interface RefReferencedAnswer {
+  /** one flag per asked id, in the order asked */
+  readonly referenced: boolean[]
+  /**
+   * false when the node could not resolve every manifest its live refs point
+   * to: an id flagged false may still be referenced, so nothing may be
+   * deleted on this answer
+   */
+  readonly complete: boolean
 }
 
 export interface RefErrorAnswer {
@@ -218,6 +236,59 @@ export function decodeRefListAnswer (body: Uint8Array): RefListAnswer {
   }
   r.end('LIST_OK')
   return { records, more: flags === 1 }
+}
+
+function checkBatch (count: number): void {
+  if (count > MAX_REFERENCED_BATCH) throw new BatchTooLargeError(`REFERENCED asks about ${count} ids; the limit is ${MAX_REFERENCED_BATCH}`)
+  if (count < 1) throw fail('REFERENCED asks about no ids')
+}
+
+/** Chunk ids (CIDv1 raw sha2-256) as a REFERENCED body; throws BatchTooLargeError beyond MAX_REFERENCED_BATCH. */
+export function encodeRefReferencedRequest (cids: readonly CID[]): Uint8Array {
+  checkBatch(cids.length)
+  const w = new ByteWriter(8 + cids.length * SHA256_BYTES).varint(cids.length)
+  for (const cid of cids) {
+    if (!isChunkCid(cid)) throw fail(`${cid.toString()} is not a chunk id`)
+    w.bytes(cid.multihash.digest)
+  }
+  return w.finish()
+}
+
+export function decodeRefReferencedRequest (body: Uint8Array): CID[] {
+  const r = new ByteReader(body, fail)
+  const count = r.varint('count')
+  checkBatch(count)
+  const digests = r.bytes(count * SHA256_BYTES, 'digests')
+  r.end('REFERENCED')
+  const cids: CID[] = []
+  for (let i = 0; i < count; i++) cids.push(cidFromDigest(digests.slice(i * SHA256_BYTES, (i + 1) * SHA256_BYTES)))
+  return cids
+}
+
+export function encodeRefReferencedAnswer (answer: RefReferencedAnswer): Uint8Array {
+  const count = answer.referenced.length
+  checkBatch(count)
+  const bitmap = new Uint8Array(Math.ceil(count / 8))
+  answer.referenced.forEach((yes, i) => {
+    if (yes) bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7))
+  })
+  return new ByteWriter(8 + bitmap.byteLength).byte(answer.complete ? 1 : 0).varint(count).bytes(bitmap).finish()
+}
+
+/** Decodes a REFERENCED_OK body, which must answer exactly `asked` ids. */
+export function decodeRefReferencedAnswer (body: Uint8Array, asked: number): RefReferencedAnswer {
+  const r = new ByteReader(body, fail)
+  const flags = r.byte('flags')
+  if (flags > 1) throw fail(`unknown REFERENCED_OK flags 0x${flags.toString(16)}`)
+  const count = r.varint('count', MAX_REFERENCED_BATCH)
+  if (count !== asked) throw fail(`REFERENCED_OK answers ${count} ids, ${asked} were asked`)
+  const bitmap = r.bytes(Math.ceil(count / 8), 'bitmap')
+  r.end('REFERENCED_OK')
+  const referenced: boolean[] = []
+  for (let i = 0; i < count; i++) referenced.push(((bitmap[i >> 3] as number) & (1 << (i & 7))) !== 0)
+  const last = bitmap[bitmap.length - 1] as number
+  if ((count & 7) !== 0 && (last >> (count & 7)) !== 0) throw fail('REFERENCED_OK sets bits past the last id')
+  return { referenced, complete: flags === 1 }
 }
 
 export function encodeRefErrorAnswer (answer: RefErrorAnswer): Uint8Array {

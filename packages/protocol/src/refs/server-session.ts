@@ -12,17 +12,19 @@ import {
   MAX_REF_REQUEST_BYTES, REF_SESSION_REQUEST_ID
 } from './constants.js'
 import { isRefRequestType, RefFrameType } from './frame.js'
+import { InvalidRefRequestError } from './errors.js'
 import {
-  decodeRefGetRequest, decodeRefListRequest, decodeRefPartitionRequest, encodeRefErrorAnswer, encodeRefGetAnswer,
-  encodeRefListAnswer, encodeRefPutAnswer
+  decodeRefGetRequest, decodeRefListRequest, decodeRefPartitionRequest, decodeRefReferencedRequest, encodeRefErrorAnswer,
+  encodeRefGetAnswer, encodeRefListAnswer, encodeRefPutAnswer, encodeRefReferencedAnswer
 } from './messages.js'
 import { decodeStoredRecord } from './records.js'
 import { RefSession } from './session.js'
 import type { ByteDuplex } from '../chunk/duplex.js'
 import type { RefFrame } from './frame.js'
-import type { RefListAnswer, RefListRequest, RefPartitionRequest, RefPutAnswer } from './messages.js'
+import type { RefListAnswer, RefListRequest, RefPartitionRequest, RefPutAnswer, RefReferencedAnswer } from './messages.js'
 import type { RecordLocation, StoredRecord } from './records.js'
 import type { Logger } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
 
 export interface RefRequestContext {
   /** the remote peer id, when the transport knows it */
@@ -41,6 +43,13 @@ export interface RefHandler {
   list(request: RefListRequest, ctx: RefRequestContext): Promise<RefListAnswer>
   /** Records of a partition (for repair); may refuse non-members with ERR_NOT_MEMBER. */
   partition(request: RefPartitionRequest, ctx: RefRequestContext): Promise<RefListAnswer>
+  /**
+   * Which of `cids` (at most MAX_REFERENCED_BATCH, already checked) a live
+   * ref held here reaches, for garbage collection; may refuse non-members
+   * with ERR_NOT_MEMBER. Without it REFERENCED is answered with
+   * ERR_INVALID_REF_REQUEST.
+   */
+  referenced?(cids: CID[], ctx: RefRequestContext): Promise<RefReferencedAnswer>
 }
 
 /** how long a session error may take to reach the peer before the reset */
@@ -135,6 +144,15 @@ export class RefServerSession extends RefSession {
           body = encodeRefListAnswer(await this.handler.list(decodeRefListRequest(frame.body), ctx))
           type = RefFrameType.LIST_OK
           break
+        case RefFrameType.REFERENCED: {
+          const cids = decodeRefReferencedRequest(frame.body)
+          if (this.handler.referenced == null) throw new InvalidRefRequestError('this peer does not answer REFERENCED')
+          const answer = await this.handler.referenced(cids, ctx)
+          if (answer.referenced.length !== cids.length) throw new RangeError(`answered ${answer.referenced.length} of ${cids.length} ids`)
+          body = encodeRefReferencedAnswer(answer)
+          type = RefFrameType.REFERENCED_OK
+          break
+        }
         default:
           body = encodeRefListAnswer(await this.handler.partition(decodeRefPartitionRequest(frame.body), ctx))
           type = RefFrameType.LIST_OK
