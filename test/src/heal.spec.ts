@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { BUCKET, HealHarness, POLICY, addrOf, copiedBytes, placed, readerLoop, settleAll, waitFor } from './heal-helpers.js'
-import { corruptChunkFile } from './client-harness.js'
+import { corruptChunkFile, sha256Hex } from './client-harness.js'
 import { sleep } from './membership-helpers.js'
 import type { WeftClient } from '@weft/client'
 import type { WeftNode } from '@weft/node'
@@ -159,3 +159,42 @@ describe('self-healing: losing two of five nodes at once (r = 3)', function () {
     assert.deepEqual(await t.readAll(client), [])
   })
 })
+
+describe('self-healing: losing three of five nodes at once (r = 3)', function () {
+  this.timeout(180_000)
+  const t = new HealHarness()
+  after(async () => { await t.teardown() })
+
+  it('names the objects that lost every copy of some chunk, and never serves wrong bytes', async () => {
+    const nodes = await t.healCluster(5)
+    const client = await t.client(nodes[0]!)
+    await client.createBucket(BUCKET, POLICY)
+    await t.fill(client, 40)
+    await settleAll(nodes)
+    const survivors = nodes.slice(0, 2)
+    await Promise.all(nodes.slice(2).map(async n => n.stop()))
+    await Promise.all(survivors.flatMap(s => nodes.slice(2).map(async n => t.waitOut(s, n.peerId))))
+    await settleAll(survivors)
+
+    // what a reader sees now (a fresh client: no manifest cached from the writes): whole objects,
+    // objects whose data is gone, and objects whose every ref copy is gone
+    const reader = await t.client(survivors[0]!)
+    const failed = new Set<string>()
+    const unknown = new Set<string>()
+    for (const [key, hex] of t.objects) {
+      try {
+        const bytes = await reader.get(BUCKET, key).bytes()
+        assert.equal(sha256Hex(bytes), hex, `${key} came back with wrong bytes`)
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ERR_NOT_FOUND') unknown.add(key)
+        else failed.add(key)
+      }
+    }
+    const reports = await Promise.all(survivors.map(async n => n.gc.runOnce()))
+    const named = new Set(reports.flatMap(r => r.lost).filter(l => l.bucket === BUCKET).map(l => l.key))
+    assert.ok(failed.size > 0, 'with 3 of 5 nodes gone, some objects lost every copy of a chunk')
+    assert.deepEqual([...failed].sort(), [...named].sort(), 'exactly the unreadable objects are named as lost')
+    for (const key of unknown) assert.ok(!named.has(key))
+  })
+})
+

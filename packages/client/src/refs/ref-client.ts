@@ -268,8 +268,16 @@ export class RefClient {
         .map(n => n.peerId)
         .filter(peer => !homeSet.has(peer))
     } catch (err) {
-      // fewer live nodes than r: the live home replicas may still be a majority
       if (!(err instanceof PolicyUnsatisfiableError)) throw err
+      // fewer live nodes than r (say 3 of 5 lost, not yet replaced): every
+      // live allowed node stands in for the home replicas that are gone,
+      // which is where repair puts their copies
+      const live = err.details.eligibleNodes
+      if (live > 0) {
+        fallbacks = current.replicaSet(partition, { ...policy, replicas: live }).nodes
+          .map(n => n.peerId)
+          .filter(peer => !homeSet.has(peer))
+      }
     }
     // a down home replica is not asked (its dial could take a timeout), yet
     // still counts in the size of the majority
