@@ -35,6 +35,11 @@ export function renderStatus (view: StatusView): string {
       ? `background work on ${shortPeer(self!.peerId)}: ${bg.repairPending} repair and ${bg.rebalancePending} rebalance copies (${formatBytes(bg.pendingBytes)}) pending, ${formatBytes(bg.bytesPerSecond)}/s`
       : `background work on ${shortPeer(self!.peerId)}: ${bg.settled ? 'settled' : 'checking'}${bg.drained ? '; drained, can be removed' : bg.draining ? '; draining' : ''}`)
   }
+  const lost = view.lost ?? []
+  if (lost.length > 0) {
+    const names = lost.slice(0, 5).map(l => `${l.bucket}/${l.key}`).join(', ')
+    lines.push(`LOST: ${lost.length} object${lost.length === 1 ? '' : 's'} lost every copy of some data (${names}${lost.length > 5 ? ', ...' : ''}); \`weft status --json\` lists them`)
+  }
   if (view.unanswered.length > 0) lines.push(`no answer from ${view.unanswered.join(', ')} (stopped, or a stale URL)`)
   return lines.join('\n')
 }

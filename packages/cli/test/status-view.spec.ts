@@ -36,6 +36,7 @@ describe('renderStatus', () => {
       mapVersion: 7,
       viewedBy: 'http://127.0.0.1:9301',
       unanswered: ['http://127.0.0.1:9302'],
+      lost: [{ bucket: 'b', key: 'gone', reason: 'chunk-missing' }],
       members: [
         member('12D3KooWother002', 'eu/dc2', { state: 'down', liveness: 'down', placement: 'down' }),
         member('12D3KooWself0001', 'eu/dc1', { self: true, chunks: 1234, background: { active: true, repairPending: 2, rebalancePending: 5, pendingBytes: 7 * 2 ** 20, bytesPerSecond: 0, settled: false, draining: false, drained: false } })
@@ -51,6 +52,7 @@ describe('renderStatus', () => {
     // only the live member's capacity counts
     assert.match(text, /total: 50\.0 GiB used of 100 GiB on live members/)
     assert.match(text, /background work on …self0001: 2 repair and 5 rebalance copies \(7\.0 MiB\) pending/)
+    assert.match(text, /LOST: 1 object lost every copy of some data \(b\/gone\)/)
     assert.match(text, /no answer from http:\/\/127\.0\.0\.1:9302/)
   })
 })

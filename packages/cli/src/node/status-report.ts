@@ -21,6 +21,8 @@ export interface StatusReport {
   /** grows whenever a member joins, leaves or changes state, zone or weight */
   mapVersion: number
   members: MemberReport[]
+  /** objects this node's last audit found lost (every copy of a chunk or of the manifest gone), at most a bounded list */
+  lost: Array<{ bucket: string, key: string, reason: string }>
 }
 
 export type DisplayState = Liveness | 'draining' | 'leaving'
@@ -101,6 +103,7 @@ export function buildStatusReport (node: WeftNode, background: BackgroundReport)
     version: node.record?.version ?? '',
     time: Date.now(),
     mapVersion: node.getMap().version,
-    members
+    members,
+    lost: node.gc.lost().map(l => ({ bucket: l.bucket, key: l.key, reason: l.reason }))
   }
 }
