@@ -14,6 +14,13 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
   client: async () => (await import('./client.js')).default,
   membership: async () => (await import('./membership.js')).default,
   placement: async () => (await import('./placement.js')).default,
+  rebalance: async () => (await import('./rebalance.js')).default,
+  // helia compares with figures throughput and small recorded earlier in the same run, so they come first
+  throughput: async () => (await import('./throughput.js')).default,
+  small: async () => (await import('./small.js')).default,
+  train: async () => (await import('./train.js')).default,
+  helia: async () => (await import('./helia.js')).default,
+  memory: async () => (await import('./memory.js')).default,
 }
 
 async function run (): Promise<void> {

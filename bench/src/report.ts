@@ -60,7 +60,8 @@ export function fmt (n: number): string {
 
 /**
  * Writes every figure of this run to bench/results/latest.json (an array of
- * rows, each with its ratio, machine and date); notes go to
+ * rows, each with scenario, metric, value, unit, ceiling, ceilingName, ratio
+ * (null when nothing is beside it), machine and date); notes go to
  * bench/results/latest-notes.json.
  */
 export async function writeResults (): Promise<string> {
@@ -69,9 +70,12 @@ export async function writeResults (): Promise<string> {
   const file = path.join(dir, 'latest.json')
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryBytes: os.totalmem(), node: process.version, platform: `${os.platform()} ${os.release()}` }
   const date = new Date().toISOString()
+  // every row carries the same keys: a figure with nothing beside it has ceiling and ratio null
   const rows = figures.map(f => ({
     ...f,
-    ratio: f.ceiling != null && f.ceiling !== 0 ? f.value / f.ceiling : undefined,
+    ceiling: f.ceiling ?? null,
+    ceilingName: f.ceilingName ?? null,
+    ratio: f.ceiling != null && f.ceiling !== 0 ? f.value / f.ceiling : null,
     machine,
     date
   }))

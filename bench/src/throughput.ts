@@ -1,0 +1,98 @@
+import { numberOption, parseArgs } from './harness/args.js'
+import { mergeThroughput, startCeilingPair } from './harness/ceilings.js'
+import { describeLoad, measureBackgroundLoad, watchContention } from './harness/machine.js'
+import { sampleRss } from './harness/rss.js'
+import { largeGetKey, rememberFigure } from './harness/same-run.js'
+import { median } from './harness/stats.js'
+import { getLarge, putLarge, withWeft } from './harness/weft-runs.js'
+import { fmt, note, record } from './report.js'
+import type { ThroughputResult } from './harness/ceilings.js'
+import type { RssStats } from './harness/rss.js'
+
+/**
+ * `throughput`: one client puts one large object into a mesh of three node
+ * processes (r = 3), then reads it back whole, beside raw TCP measured in
+ * the same run between two other processes. The raw TCP runs alternate with
+ * the weft runs (TCP, put, TCP, get, TCP, get, ...), so load from outside
+ * hits both alike.
+ *
+ * Figures: put and get MB/s with raw TCP beside them (targets: get >= 0.6 x,
+ * put >= 0.25 x raw TCP), and the peak RSS of each node and of the client.
+ *
+ * `npm run bench -- throughput [--full] [--bytes=1Gi] [--runs=3] [--cpu-prof]`
+ * Quick (default) moves 256 MiB, `--full` 1 GiB.
+ */
+
+const SCENARIO = 'throughput'
+const MiB = 1024 * 1024
+const GET_TARGET = 0.6
+const PUT_TARGET = 0.25
+/** the RSS figures are judged against the memory targets of the issue */
+const NODE_LOAD_RSS_BUDGET_MIB = 300
+const CLIENT_RSS_BUDGET_MIB = 200
+
+export default async function throughput (argv: string[]): Promise<void> {
+  const args = parseArgs(argv)
+  const bytes = numberOption(args, 'bytes', args.full ? 1024 * MiB : 256 * MiB)
+  const runs = Math.max(1, numberOption(args, 'runs', 3))
+  const ceilingBytes = numberOption(args, 'ceiling-bytes', Math.min(bytes, 512 * MiB))
+  const size = `${fmt(bytes / MiB)} MiB`
+  note(SCENARIO, `${args.full ? 'full' : 'QUICK (--full for 1 GiB)'}: one object of ${size}, 3 node processes + 1 client process, r = 3; put once, get ${runs} times; raw TCP ${fmt(ceilingBytes / MiB)} MiB per run between two other processes, runs interleaved with weft's; 1 MB = 1e6 B`)
+  note(SCENARIO, `before: ${describeLoad(await measureBackgroundLoad())}`)
+
+  const tcp = await startCeilingPair('tcp', { cpuProf: args.cpuProf })
+  try {
+    const tcpRuns: ThroughputResult[] = [await tcp.throughput({ bytes: ceilingBytes, runs: 1 })]
+    await withWeft({ name: SCENARIO, cpuProf: args.cpuProf }, async ({ mesh, client, pids }) => {
+      const all = [...pids, tcp.client.pid, tcp.server.pid]
+      const nodeRss = mesh.sampleRss()
+      let clientRss = sampleRss(client.pid)
+      let contention = watchContention(all)
+      const put = await putLarge(client, 'bench', 'large', bytes)
+      const putOthers = contention.stop().othersShare
+      const clientPut = clientRss.stop()
+
+      const gets: number[] = []
+      const getOthers: number[] = []
+      clientRss = sampleRss(client.pid)
+      for (let i = 0; i < runs; i++) {
+        tcpRuns.push(await tcp.throughput({ bytes: ceilingBytes, runs: 1, warmupBytes: 0 }))
+        contention = watchContention(all)
+        gets.push((await getLarge(client, 'bench', 'large', bytes)).mbps)
+        getOthers.push(contention.stop().othersShare)
+      }
+      const clientGet = clientRss.stop()
+      const nodes = nodeRss.stop()
+
+      const ceiling = mergeThroughput(tcpRuns)
+      const beside = { ceiling: ceiling.mbps, ceilingName: 'raw TCP' }
+      record({ scenario: SCENARIO, metric: 'raw TCP MB/s, 1 connection (this run)', value: ceiling.mbps, unit: 'MB/s', detail: { runs: ceiling.runs.map(r => r.mbps), bytes: ceilingBytes } })
+      const getMBps = median(gets)
+      record({ scenario: SCENARIO, metric: `get ${size}, 1 client, 3 nodes`, value: getMBps, unit: 'MB/s', ...beside, target: `>= ${GET_TARGET} x raw TCP`, met: getMBps >= GET_TARGET * ceiling.mbps, detail: { runs: gets, othersCpuShare: getOthers } })
+      record({ scenario: SCENARIO, metric: `put ${size}, r=3, 1 client, 3 nodes`, value: put.mbps, unit: 'MB/s', ...beside, target: `>= ${PUT_TARGET} x raw TCP`, met: put.mbps >= PUT_TARGET * ceiling.mbps, detail: { ms: put.ms, othersCpuShare: putOthers } })
+      rememberFigure(largeGetKey(bytes), { value: getMBps, unit: 'MB/s', what: `weft get of ${size} (throughput scenario, median of ${runs})` })
+      shortfall(getMBps / ceiling.mbps, GET_TARGET, 'get')
+      shortfall(put.mbps / ceiling.mbps, PUT_TARGET, 'put')
+
+      nodes.forEach((n: RssStats, i) => {
+        record({ scenario: SCENARIO, metric: `node ${i} peak RSS during put + get`, value: n.peakBytes / MiB, unit: 'MiB', ceiling: NODE_LOAD_RSS_BUDGET_MIB, ceilingName: 'budget under load', target: `<= ${NODE_LOAD_RSS_BUDGET_MIB} MiB`, met: n.peakBytes <= NODE_LOAD_RSS_BUDGET_MIB * MiB, detail: { hwmMiB: n.hwmBytes / MiB } })
+      })
+      for (const [what, r] of [['put', clientPut], ['get', clientGet]] as const) {
+        record({ scenario: SCENARIO, metric: `client peak RSS during the ${what}`, value: r.peakBytes / MiB, unit: 'MiB', ceiling: CLIENT_RSS_BUDGET_MIB, ceilingName: 'budget', target: `<= ${CLIENT_RSS_BUDGET_MIB} MiB`, met: r.peakBytes <= CLIENT_RSS_BUDGET_MIB * MiB, detail: { hwmMiB: r.hwmBytes / MiB } })
+      }
+      note(SCENARIO, `other processes took ${pct(putOthers)} of the CPU during the put and ${getOthers.map(pct).join(', ')} during the gets${Math.max(putOthers, ...getOthers) > 0.1 ? ' (BUSY: rerun on a quiet box before quoting)' : ''}`)
+    })
+  } finally {
+    await tcp.stop()
+  }
+  note(SCENARIO, `after: ${describeLoad(await measureBackgroundLoad())}`)
+}
+
+function pct (share: number): string {
+  return `${(share * 100).toFixed(0)}%`
+}
+
+function shortfall (ratio: number, target: number, what: string): void {
+  if (ratio >= target) return
+  note(SCENARIO, `${what} misses its target: ${ratio.toFixed(3)} x raw TCP against ${target} x (${(target / ratio).toFixed(1)}x short); \`--cpu-prof\` prints where the client and nodes spend their CPU`)
+}
