@@ -26,6 +26,8 @@ const scenarios: Record<string, () => Promise<Scenario>> = {
 async function run (): Promise<void> {
   const names = process.argv.slice(2).filter(a => !a.startsWith('--'))
   const chosen = names.length > 0 ? names : Object.keys(scenarios)
+  const started = performance.now()
+  const took: string[] = []
   for (const name of chosen) {
     const load = scenarios[name]
     if (load == null) {
@@ -34,9 +36,12 @@ async function run (): Promise<void> {
       return
     }
     const scenario = await load()
+    const at = performance.now()
     await scenario(process.argv.slice(2))
+    took.push(`${name} ${Math.round((performance.now() - at) / 1000)} s`)
   }
-  console.log(`\nresults: ${await writeResults()}`)
+  console.log(`\nwall time: ${Math.round((performance.now() - started) / 1000)} s (${took.join(', ')})`)
+  console.log(`results: ${await writeResults()}`)
 }
 
 await run()
