@@ -42,7 +42,7 @@ interface NodeUsage { cpuUsage: { user: number, system: number }, maxRssKiB: num
 
 export default async function chunks (argv: string[]): Promise<void> {
   const args = parseArgs(argv)
-  const phaseBytes = numberOption(args, 'bytes', args.full ? 1024 * MiB : 256 * MiB)
+  const phaseBytes = numberOption(args, 'bytes', args.full ? 1024 * MiB : 128 * MiB)
   const chunkSize = numberOption(args, 'chunk-size', 4 * MiB)
   const concurrency = numberOption(args, 'concurrency', 4)
   const ceilingBytes = numberOption(args, 'ceiling-bytes', phaseBytes)

@@ -40,8 +40,8 @@ interface NodeHello { ready: boolean, peerId: string, addrs: string[] }
 
 export default async function client (argv: string[]): Promise<void> {
   const args = parseArgs(argv)
-  const objectBytes = numberOption(args, 'object-bytes', args.full ? 2048 * MiB : 512 * MiB)
-  const getBytes = Math.min(objectBytes, numberOption(args, 'get-bytes', args.full ? 1024 * MiB : 256 * MiB))
+  const objectBytes = numberOption(args, 'object-bytes', args.full ? 2048 * MiB : 256 * MiB)
+  const getBytes = Math.min(objectBytes, numberOption(args, 'get-bytes', args.full ? 1024 * MiB : 128 * MiB))
   const runs = numberOption(args, 'runs', args.full ? 3 : 1)
   note(SCENARIO, `${args.full ? 'full' : 'QUICK (smaller sizes; --full for 2 GiB / 1 GiB)'}: object ${fmt(objectBytes / MiB)} MiB, get ${fmt(getBytes / MiB)} MiB x ${runs}; 3 node processes + 1 client process, r = 3, 4 MiB chunks, mesh key (pnet) + Noise + yamux; 1 MB = 1e6 B`)
   note(SCENARIO, `before: ${describeLoad(await measureBackgroundLoad())}`)

@@ -45,7 +45,7 @@ interface HeliaHello { ready: boolean, peerId: string, addrs: string[] }
 export default async function helia (argv: string[]): Promise<void> {
   const args = parseArgs(argv)
   const bytes = numberOption(args, 'bytes', args.full ? 1024 * MiB : 256 * MiB)
-  const count = numberOption(args, 'count', args.full ? 2000 : 500)
+  const count = numberOption(args, 'count', args.full ? 2000 : 300)
   const size = numberOption(args, 'size', RESNET50_SAMPLE_BYTES)
   const phaseSeconds = numberOption(args, 'phase-seconds', args.full ? 300 : 60)
   note(SCENARIO, `${args.full ? 'full' : 'QUICK (--full for 1 GiB and 2,000 objects)'}: Helia provider + fetcher processes (createHeliaLight + withLibp2pLight: TCP 127.0.0.1, Noise, yamux, identify; withBitswap; @helia/unixfs defaults: 1 MiB chunks, raw leaves; memory blockstores; the fetcher dials the provider and cats without naming it, bitswap asking connected peers), one cat of ${fmt(bytes / MiB)} MiB, then ${count} objects of ${size} B in a seeded random order at c = ${CONCURRENCY} (at most ${phaseSeconds} s); 1 MB = 1e6 B`)

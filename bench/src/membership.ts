@@ -1,5 +1,5 @@
 /**
- * Membership at N = 10, 25, 50 nodes in one process (real TCP on 127.0.0.1).
+ * Membership at N = 10 and 25 nodes (`--full`: 10, 25, 50) in one process (real TCP on 127.0.0.1).
  * Timings are modest: heartbeat 2 s, suspect 10 s, down 30 s (`--heartbeat=`
  * changes the heartbeat, the rest scale with it). All N nodes share one
  * process and so one core for the whole libp2p stack: per node the cost is
@@ -85,7 +85,7 @@ async function runSize (n: number, windowS: number, heartbeatMs: number): Promis
 }
 
 export default async function membership (args: string[]): Promise<void> {
-  const sizes = (option(args, 'sizes') ?? '10,25,50').split(',').map(Number).filter(x => x > 1)
+  const sizes = (option(args, 'sizes') ?? (args.includes('--full') ? '10,25,50' : '10,25')).split(',').map(Number).filter(x => x > 1)
   const windowS = Number(option(args, 'window') ?? 10)
   const heartbeatMs = Number(option(args, 'heartbeat') ?? 2000)
   for (const n of sizes) await runSize(n, windowS, heartbeatMs)

@@ -31,7 +31,7 @@ const CLIENT_BUDGET_MIB = 200
 
 export default async function memory (argv: string[]): Promise<void> {
   const args = parseArgs(argv)
-  const bytes = numberOption(args, 'bytes', args.full ? 1024 * MiB : 256 * MiB)
+  const bytes = numberOption(args, 'bytes', args.full ? 1024 * MiB : 128 * MiB)
   const count = numberOption(args, 'count', args.full ? 2000 : 200)
   const idleSeconds = numberOption(args, 'idle-seconds', args.full ? 20 : 5)
   note(SCENARIO, `${args.full ? 'full' : 'QUICK (--full for 1 GiB, 2,000 objects, 20 s idle)'}: 3 node processes + 1 client process, r = 3; idle ${idleSeconds} s, then put + get of ${fmt(bytes / MiB)} MiB and put + get of ${count} x ${RESNET50_SAMPLE_BYTES} B at c = 16; RSS sampled every 50 ms`)

@@ -30,10 +30,10 @@ const PUT_TARGET = 0.1
 
 export default async function small (argv: string[]): Promise<void> {
   const args = parseArgs(argv)
-  const count = numberOption(args, 'count', args.full ? 2000 : 500)
+  const count = numberOption(args, 'count', args.full ? 2000 : 300)
   const size = numberOption(args, 'size', RESNET50_SAMPLE_BYTES)
   const ceilingCount = numberOption(args, 'ceiling-count', args.full ? 20_000 : 10_000)
-  const phaseSeconds = numberOption(args, 'phase-seconds', args.full ? 120 : 30)
+  const phaseSeconds = numberOption(args, 'phase-seconds', args.full ? 120 : 20)
   note(SCENARIO, `${args.full ? 'full' : 'QUICK (--full for 2,000 objects)'}: ${count} objects of ${size} B, 3 node processes + 1 client process, r = 3; puts ${PUT_CONCURRENCY} in flight; gets of every object once in a seeded random order at c = ${CONCURRENCIES.join(', ')} (the first pass warms the client's manifest cache, as a second epoch would); raw TCP: ${ceilingCount} replies of ${size} B to 1-byte requests, c connections with one request each; each phase stops after ${phaseSeconds} s; 1 MB = 1e6 B`)
   note(SCENARIO, `before: ${describeLoad(await measureBackgroundLoad())}`)
 
