@@ -24,7 +24,7 @@ import type { Worker } from './harness/spawn-worker.js'
  *   manifest walk, no hashing, no hedging) at the same concurrency, spread
  *   over the replicas; and beside one libp2p stream (the transport both run on).
  *
- * Quick mode (the default) uses 512 MiB and 256 MiB; say so when quoting.
+ * Quick mode (the default) uses 256 MiB and 128 MiB; say so when quoting.
  *
  * `npm run bench -- client [--full] [--object-bytes=2Gi] [--get-bytes=1Gi] [--runs=3]`
  */
