@@ -132,8 +132,10 @@ describe('garbage collection (3 real nodes)', function () {
     assert.equal(await holdersOf(cy), 2)
 
     await sleep(GRACE_MS + 300)
-    // a writer about to reuse y asks its holders whether they have it
-    for (const h of wy.holders) assert.deepEqual(await nodes[1]!.chunks.client.has(peerIdFromString(h), [cy]), [true])
+    // a member asking (a reconciler, an audit) keeps nothing alive
+    for (const h of wx.holders) assert.deepEqual(await nodes[1]!.chunks.client.has(peerIdFromString(h), [cx]), [true])
+    // a client about to reuse y asks its holders whether they have it (its dedup probe)
+    for (const h of wy.holders) assert.deepEqual(await client.mesh.chunkClient.has(peerIdFromString(h), [cy]), [true])
     await sweepAll(nodes)
     assert.equal(await holdersOf(cx), 0, `abandoned chunk gone from ${wx.holders.join(', ')}`)
     assert.equal(await holdersOf(cy), 2, 'a chunk touched by a HAS probe stays')

@@ -25,9 +25,9 @@ export class HealHarness extends ClientHarness {
   }
 
   /** `n` nodes in zones z0..z(n-1) joined through the first. */
-  async healCluster (n: number): Promise<WeftNode[]> {
-    const seed = await this.healNode({ zone: 'z0' })
-    const rest = await Promise.all(Array.from({ length: n - 1 }, async (_, i) => this.healNode({ seeds: [addrOf(seed)], zone: `z${i + 1}` })))
+  async healCluster (n: number, init: Partial<WeftNodeInit> = {}): Promise<WeftNode[]> {
+    const seed = await this.healNode({ ...init, zone: 'z0' })
+    const rest = await Promise.all(Array.from({ length: n - 1 }, async (_, i) => this.healNode({ ...init, seeds: [addrOf(seed)], zone: `z${i + 1}` })))
     const all = [seed, ...rest]
     await this.converged(all)
     return all

@@ -55,8 +55,11 @@ export function createStoreHandler (components: StoreHandlerComponents): ChunkHa
       }
     },
 
-    async has (cids) {
-      return c.store.has(cids)
+    async has (cids, ctx) {
+      // members ask to reconcile or audit: that must not keep garbage alive;
+      // a client asks before writing (a dedup probe): that must
+      const member = ctx.remotePeer != null && c.isMember?.(ctx.remotePeer) === true
+      return member ? components.store.has(cids) : c.store.has(cids)
     },
 
     async stat (cid) {
@@ -73,7 +76,7 @@ export function createStoreHandler (components: StoreHandlerComponents): ChunkHa
 }
 
 /**
- * The store as peers see it: a HAS (a writer's dedup probe, or a chain put
+ * The store as writers see it: a HAS (a client's dedup probe, or a chain put
  * finding the chunk already held) touches the chunks held, so garbage
  * collection keeps a chunk a new object is about to reference.
  */
