@@ -5,9 +5,10 @@
  * hashed (its id and per-block hashes for verified range reads), placed by
  * its id, and written down a chain of r replicas, with a few writes in
  * flight at once. The manifest (a tree of chunk lists, written as chunks
- * too) follows once every chunk is acknowledged, and the ref last. Until
- * the ref is written nothing is visible: a put that fails or is aborted
- * leaves only orphan chunks, which garbage collection removes.
+ * too) is written beside the last chunk writes; the ref goes last, once
+ * every chunk and manifest node is acknowledged. Until the ref is written
+ * nothing is visible: a put that fails or is aborted leaves only orphan
+ * chunks, which garbage collection removes.
  */
 import { setMaxListeners } from 'node:events'
 import { logger } from '@libp2p/logger'
@@ -80,9 +81,14 @@ export async function putObject (c: ObjectComponents, bucket: string, key: strin
       await builder.add(entry, { signal: ac.signal })
       while (inflight.size >= concurrency && failure === undefined) await Promise.race(inflight)
     }
-    await Promise.all(inflight)
+    // the manifest is written beside the last chunk writes, not after them: it
+    // is invisible until the ref names it, and the ref still waits for both
+    // (a small object then costs two rounds, not three)
+    const finishing = builder.finish({ signal: ac.signal })
+    const [, finished] = await Promise.allSettled([Promise.all(inflight), finishing])
     if (failure !== undefined) throw failure.error
-    const manifest = await builder.finish({ signal: ac.signal })
+    if (finished.status === 'rejected') throw finished.reason
+    const manifest = finished.value
     const mcid = manifest.cid.toString()
     options.onProgress?.({ type: 'put:manifest', bytes: storedBytes, chunks: storedChunks, cid: mcid })
     // the last point where an abort still leaves nothing behind

@@ -15,12 +15,13 @@ import {
   compareKeys, compareVersions, decodeStoredRecord, MAX_LIST_RESPONSE_BYTES, recordLocation
 } from '@weft/protocol'
 import { Level } from 'level'
+import { GroupCommit } from '../store/group-commit.js'
 import { REF_PARTITIONS_SUBLEVEL, REFS_DB_DIR, REFS_SUBLEVEL } from './constants.js'
 import type { MetaDb } from '../store/index.js'
 import type {
   RecordLocation, RefListAnswer, RefListRequest, RefPartitionRequest, RefPutAnswer, StoredRecord, Version
 } from '@weft/protocol'
-import type { AbstractSublevel } from 'abstract-level'
+import type { AbstractBatchOperation, AbstractBatchOptions, AbstractSublevel } from 'abstract-level'
 
 const log = logger('weft:node:refs:store')
 
@@ -29,9 +30,13 @@ const SEPARATOR = 0x00
 /** above every UTF-8 byte: the exclusive end of a key range by prefix */
 const AFTER_ALL = 0xFF
 const EMPTY = new Uint8Array(0)
-const SYNC = { sync: true }
+/** classic-level fsyncs its log before the batch resolves (abstract-level passes the option on) */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const SYNC: AbstractBatchOptions<any, any> & { sync: boolean } = { sync: true }
 
 type BinaryLevel = AbstractSublevel<MetaDb, string | Buffer | Uint8Array, Uint8Array, Uint8Array>
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type RefOp = AbstractBatchOperation<MetaDb, any, any>
 
 export interface RefStoreInit {
   /** an open level db to share (the node's meta db); the store uses two sublevels and leaves it open on close */
@@ -69,6 +74,8 @@ export class RefStore {
   private readonly partitions: BinaryLevel
   private readonly ownsDb: boolean
   private readonly locks = new Map<string, Promise<unknown>>()
+  /** concurrent writes of different refs share one synced batch (one log fsync) */
+  private readonly commits: GroupCommit<RefOp>
   private closed = false
 
   private constructor (root: MetaDb, ownsDb: boolean) {
@@ -76,6 +83,7 @@ export class RefStore {
     this.ownsDb = ownsDb
     this.refs = root.sublevel<Uint8Array, Uint8Array>(REFS_SUBLEVEL, { keyEncoding: 'view', valueEncoding: 'view' })
     this.partitions = root.sublevel<Uint8Array, Uint8Array>(REF_PARTITIONS_SUBLEVEL, { keyEncoding: 'view', valueEncoding: 'view' })
+    this.commits = new GroupCommit(async ops => { await root.batch(ops, SYNC) })
   }
 
   static async open (init: RefStoreInit): Promise<RefStore> {
@@ -102,10 +110,9 @@ export class RefStore {
         if (order === 0) return { status: 'existing', current: held.version }
       }
       // one atomic batch: a ref is never stored without its partition entry
-      const batch = this.root.batch()
-      batch.put(key, bytes.slice(), { sublevel: this.refs })
-      if (held == null) batch.put(concat(partitionPrefix(partitionOfRef(loc.bucket, loc.key)), key), EMPTY, { sublevel: this.partitions })
-      await batch.write(SYNC)
+      const ops: RefOp[] = [{ type: 'put', key, value: bytes.slice(), sublevel: this.refs }]
+      if (held == null) ops.push({ type: 'put', key: concat(partitionPrefix(partitionOfRef(loc.bucket, loc.key)), key), value: EMPTY, sublevel: this.partitions })
+      await this.commits.run(ops)
       return { status: 'stored', current: record.version }
     })
   }
@@ -195,10 +202,10 @@ export class RefStore {
     return this.locked(`${loc.bucket}\0${loc.key}`, async () => {
       const held = await this.decodeHeld(loc, await this.refs.get(key))
       if (held == null || compareVersions(held.version, version) !== 0) return false
-      const batch = this.root.batch()
-      batch.del(key, { sublevel: this.refs })
-      batch.del(concat(partitionPrefix(partitionOfRef(loc.bucket, loc.key)), key), { sublevel: this.partitions })
-      await batch.write(SYNC)
+      await this.commits.run([
+        { type: 'del', key, sublevel: this.refs },
+        { type: 'del', key: concat(partitionPrefix(partitionOfRef(loc.bucket, loc.key)), key), sublevel: this.partitions }
+      ])
       return true
     })
   }

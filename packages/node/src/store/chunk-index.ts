@@ -1,5 +1,6 @@
+import { GroupCommit } from './group-commit.js'
 import type { ChunkPolicy } from '@weft/protocol'
-import type { AbstractDelOptions, AbstractLevel, AbstractPutOptions } from 'abstract-level'
+import type { AbstractBatchOperation, AbstractBatchOptions, AbstractLevel } from 'abstract-level'
 
 /**
  * The chunk index: one level entry per stored chunk, keyed by the digest in
@@ -32,17 +33,23 @@ export interface ChunkEntry {
 }
 
 /**
- * Every index write is `sync` (classic-level fsyncs its log): an acknowledged
- * chunk survives power loss. abstract-level forwards the option untouched.
+ * Every index write but a verifiedAt stamp is `sync` (classic-level fsyncs
+ * its log): an acknowledged chunk survives power loss. abstract-level
+ * forwards the option untouched. Concurrent sync writes share one batch
+ * and one log fsync (group commit) instead of queueing for one each.
  */
-const PUT_SYNC: AbstractPutOptions<string, ChunkEntry> & { sync: boolean } = { sync: true }
-const DEL_SYNC: AbstractDelOptions<string> & { sync: boolean } = { sync: true }
+const BATCH_SYNC: AbstractBatchOptions<string, ChunkEntry> & { sync: boolean } = { sync: true }
+
+type IndexDb = AbstractLevel<string | Buffer | Uint8Array, string, ChunkEntry>
+type IndexOp = AbstractBatchOperation<IndexDb, string, ChunkEntry>
 
 export class ChunkIndex {
-  private readonly db: AbstractLevel<string | Buffer | Uint8Array, string, ChunkEntry>
+  private readonly db: IndexDb
+  private readonly commits: GroupCommit<IndexOp>
 
   constructor (root: MetaDb) {
     this.db = root.sublevel<string, ChunkEntry>('chunks', { valueEncoding: 'json' })
+    this.commits = new GroupCommit(async ops => { await this.db.batch(ops, BATCH_SYNC) })
   }
 
   async get (key: string): Promise<ChunkEntry | undefined> {
@@ -54,11 +61,12 @@ export class ChunkIndex {
   }
 
   async put (key: string, entry: ChunkEntry, sync = true): Promise<void> {
-    await this.db.put(key, entry, sync ? PUT_SYNC : {})
+    if (sync) await this.commits.run([{ type: 'put', key, value: entry }])
+    else await this.db.put(key, entry)
   }
 
   async del (key: string): Promise<void> {
-    await this.db.del(key, DEL_SYNC)
+    await this.commits.run([{ type: 'del', key }])
   }
 
   /** entries in key (= partition) order, optionally within a key range */

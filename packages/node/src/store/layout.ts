@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { DirSyncer } from './group-commit.js'
 import type { ChunkId } from './cid.js'
 
 /**
@@ -23,6 +24,8 @@ export class Layout {
   readonly meta: string
   /** fan-out directories known to exist with a durable entry in their parent */
   private readonly durable = new Set<string>()
+  /** directory fsyncs, shared by the writes that wait on the same directory at once */
+  private readonly syncer = new DirSyncer(fsyncDir)
 
   constructor (dir: string) {
     this.dir = dir
@@ -68,6 +71,11 @@ export class Layout {
     return leaf
   }
 
+  /** fsync `dir`, sharing the fsync with concurrent callers (see DirSyncer) */
+  async syncDir (dir: string): Promise<void> {
+    await this.syncer.sync(dir)
+  }
+
   /** forget that a leaf exists (someone removed it under us) */
   forgetLeaf (id: ChunkId): void {
     this.durable.delete(this.leafDir(id))
@@ -82,7 +90,7 @@ export class Layout {
       return
     }
     await mkdirIfMissing(dir)
-    await fsyncDir(parent)
+    await this.syncer.sync(parent)
     this.durable.add(dir)
   }
 }

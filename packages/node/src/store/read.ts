@@ -14,27 +14,35 @@ import type { ChunkId } from './cid.js'
  * touches. Corruption surfaces as ChunkCorruptError; the caller quarantines.
  */
 
-/** The whole chunk, verified against its id before the final block is yielded. */
-export async function * readFull (path: string, id: ChunkId, size: number, signal?: AbortSignal): AsyncGenerator<Uint8Array, void, undefined> {
-  const fh = await fs.open(path, 'r')
+/**
+ * The whole chunk from `fh` (closed when done), verified against its id
+ * before the final block is yielded. The last read asks for one byte more
+ * than the index says the chunk has: a longer file shows without an fstat.
+ */
+export async function * readFull (fh: fs.FileHandle, id: ChunkId, size: number, signal?: AbortSignal): AsyncGenerator<Uint8Array, void, undefined> {
   try {
-    await checkFileSize(fh, id, size)
     const hash = createHash('sha256')
     let pos = 0
     if (size === 0) {
+      await checkEnd(fh, id, 0)
       checkDigest(hash, id)
       return
     }
     while (pos < size) {
       signal?.throwIfAborted()
-      const buf = Buffer.allocUnsafe(Math.min(READ_BLOCK_SIZE, size - pos))
-      await readExactly(fh, buf, pos, id)
-      hash.update(buf)
-      pos += buf.byteLength
-      if (pos === size) {
+      const n = Math.min(READ_BLOCK_SIZE, size - pos)
+      const last = pos + n === size
+      const buf = Buffer.allocUnsafe(last ? n + 1 : n)
+      const got = await readUpTo(fh, buf, pos, n)
+      if (got < n) throw new ChunkCorruptError(id.cid.toString(), 'file shorter than its index entry')
+      if (got > n) throw new ChunkCorruptError(id.cid.toString(), `file is longer than the ${size} bytes the index says`)
+      const piece = last ? buf.subarray(0, n) : buf
+      hash.update(piece)
+      pos += n
+      if (last) {
         checkDigest(hash, id)
       }
-      yield buf
+      yield piece
     }
   } finally {
     await fh.close()
@@ -42,22 +50,21 @@ export async function * readFull (path: string, id: ChunkId, size: number, signa
 }
 
 /**
- * `length` bytes from `offset`. Reads whole check blocks around the range
+ * `length` bytes from `offset` of the chunk open in `fh` (closed when done). Reads whole check blocks around the range
  * (at most one extra block at each end) and verifies each block's CRC32
  * before yielding any byte of it.
  */
-export async function * readRange (path: string, id: ChunkId, entry: ChunkEntry, offset: number, length: number, signal?: AbortSignal): AsyncGenerator<Uint8Array, void, undefined> {
-  const bs = entry.blockSize
-  const crcs = decodeCrcs(entry.crc)
-  if (crcs.length !== Math.ceil(entry.size / bs)) {
-    throw new ChunkCorruptError(id.cid.toString(), 'checksum table does not match the chunk size')
-  }
-  const end = offset + length
-  let pos = Math.floor(offset / bs) * bs
-  const alignedEnd = Math.min(entry.size, Math.ceil(end / bs) * bs)
-  const span = Math.max(bs, Math.floor(READ_BLOCK_SIZE / bs) * bs)
-  const fh = await fs.open(path, 'r')
+export async function * readRange (fh: fs.FileHandle, id: ChunkId, entry: ChunkEntry, offset: number, length: number, signal?: AbortSignal): AsyncGenerator<Uint8Array, void, undefined> {
   try {
+    const bs = entry.blockSize
+    const crcs = decodeCrcs(entry.crc)
+    if (crcs.length !== Math.ceil(entry.size / bs)) {
+      throw new ChunkCorruptError(id.cid.toString(), 'checksum table does not match the chunk size')
+    }
+    const end = offset + length
+    let pos = Math.floor(offset / bs) * bs
+    const alignedEnd = Math.min(entry.size, Math.ceil(end / bs) * bs)
+    const span = Math.max(bs, Math.floor(READ_BLOCK_SIZE / bs) * bs)
     await checkFileSize(fh, id, entry.size)
     while (pos < alignedEnd) {
       signal?.throwIfAborted()
@@ -129,6 +136,29 @@ function checkDigest (hash: ReturnType<typeof createHash>, id: ChunkId): void {
   if (!timingSafeEqual(hash.digest(), id.digest)) {
     throw new ChunkCorruptError(id.cid.toString(), 'sha2-256 mismatch')
   }
+}
+
+/**
+ * Reads at `position` until `buf` is full or the file ends; returns the
+ * bytes read. A read that returns fewer bytes than asked for once `need`
+ * are in is taken as the end of the file (pread on a regular file is only
+ * short there), so reading one spare byte past the end costs no extra call.
+ */
+async function readUpTo (fh: fs.FileHandle, buf: Buffer, position: number, need: number): Promise<number> {
+  let at = 0
+  while (at < buf.byteLength) {
+    const want = buf.byteLength - at
+    const { bytesRead } = await fh.read(buf, at, want, position + at)
+    at += bytesRead
+    if (bytesRead === 0 || (at >= need && bytesRead < want)) break
+  }
+  return at
+}
+
+/** the file must end at `size` */
+async function checkEnd (fh: fs.FileHandle, id: ChunkId, size: number): Promise<void> {
+  const { bytesRead } = await fh.read(Buffer.allocUnsafe(1), 0, 1, size)
+  if (bytesRead !== 0) throw new ChunkCorruptError(id.cid.toString(), `file is longer than the ${size} bytes the index says`)
 }
 
 async function readExactly (fh: fs.FileHandle, buf: Buffer, position: number, id: ChunkId): Promise<void> {

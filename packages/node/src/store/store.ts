@@ -12,7 +12,7 @@ import { ChunkIndex } from './chunk-index.js'
 import { chunkIdFromKey, partitionKeyRange, toChunkId } from './cid.js'
 import { CHECK_BLOCK_SIZE } from './constants.js'
 import { ChunkCorruptError, ChunkNotFoundError, ChunkTooLargeError, HashMismatchError, InvalidRangeError, SizeMismatchError, StoreClosedError, StoreFullError } from './errors.js'
-import { fsyncDir, hasCode, Layout } from './layout.js'
+import { hasCode, Layout } from './layout.js'
 import { KeyedLock } from './lock.js'
 import { checkFile, readFull, readRange } from './read.js'
 import { recover } from './recover.js'
@@ -211,7 +211,9 @@ export class DefaultChunkStore extends TypedEventEmitter<ChunkStoreEvents> imple
           leaf = await this.layout.ensureLeaf(id)
           await fs.rename(temp, dest)
         }
-        await fsyncDir(leaf)
+        // the entry goes in only once the rename is durable: whoever sees it
+        // (a HAS, a put of the same chunk) may acknowledge the chunk as held
+        await this.layout.syncDir(leaf)
         await this.index.put(id.key, entry)
       } catch (err) {
         // keep disk and index in step: no file without an entry (startup would fix it, but not until then)
@@ -228,30 +230,44 @@ export class DefaultChunkStore extends TypedEventEmitter<ChunkStoreEvents> imple
   async * get (cid: CID, options: GetOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
     this.assertOpen()
     const id = toChunkId(cid)
-    const entry = await this.index.get(id.key)
-    if (entry == null) {
-      throw new ChunkNotFoundError(id.cid.toString())
-    }
-    const offset = options.offset ?? 0
-    const length = options.length ?? entry.size - offset
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > entry.size) {
-      throw new InvalidRangeError(id.cid.toString(), offset, options.length, entry.size)
-    }
     const file = this.layout.chunkPath(id)
+    // the file is opened while the index is asked: two lookups in the time of one
+    const opening = fs.open(file, 'r').then(fh => ({ fh }), (err: unknown) => ({ err }))
+    let handedOn = false
     try {
+      const entry = await this.index.get(id.key)
+      const opened = await opening
+      if (entry == null) {
+        throw new ChunkNotFoundError(id.cid.toString())
+      }
+      if ('err' in opened) {
+        // deleted while we looked it up
+        if (hasCode(opened.err, 'ENOENT')) throw new ChunkNotFoundError(id.cid.toString())
+        throw opened.err
+      }
+      const offset = options.offset ?? 0
+      const length = options.length ?? entry.size - offset
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > entry.size) {
+        throw new InvalidRangeError(id.cid.toString(), offset, options.length, entry.size)
+      }
+      // the reader owns the handle from here (it closes it)
+      handedOn = true
       if (offset === 0 && length === entry.size) {
-        yield * readFull(file, id, entry.size, options.signal)
+        yield * readFull(opened.fh, id, entry.size, options.signal)
       } else {
-        yield * readRange(file, id, entry, offset, length, options.signal)
+        yield * readRange(opened.fh, id, entry, offset, length, options.signal)
       }
     } catch (err) {
       if (err instanceof ChunkCorruptError) {
         await this.quarantine(id.cid, err.reason).catch(e => { log.error('could not quarantine %s - %e', id.cid, e) })
-      } else if (hasCode(err, 'ENOENT')) {
-        // deleted while we looked it up
-        throw new ChunkNotFoundError(id.cid.toString())
       }
       throw err
+    } finally {
+      if (!handedOn) {
+        // not found, a bad range, an index error: close the file if it opened
+        const opened = await opening
+        if ('fh' in opened) await opened.fh.close().catch(() => {})
+      }
     }
   }
 

@@ -125,6 +125,21 @@ describe('chunk store: integrity', () => {
     assert.equal(store.usage().chunkCount, 0)
   })
 
+  it('detects a file longer than its index entry on a full read (no fstat: the last read asks for a spare byte)', async () => {
+    const dir = await h.dir()
+    const store = await h.open({ dir })
+    const empty = await chunk(0)
+    const small = await chunk(114660)
+    const big = await chunk(2 * MiB + 5)
+    for (const c of [empty, small, big]) await store.put(c.cid, c.bytes)
+    // intact copies read back whole first
+    for (const c of [empty, small, big]) assert.deepEqual(await collect(store.get(c.cid)), Buffer.from(c.bytes))
+    for (const c of [empty, small, big]) await fs.appendFile(chunkFile(dir, c.cid), Buffer.from([0]))
+    for (const c of [empty, small, big]) await assert.rejects(collect(store.get(c.cid)), { code: 'ERR_CHUNK_CORRUPT' })
+    assert.equal(store.counters().corruptChunks, 3)
+    assert.equal(store.usage().chunkCount, 0)
+  })
+
   it('range reads check the blocks they touch and serve intact blocks', async () => {
     const dir = await h.dir()
     const store = await h.open({ dir })
