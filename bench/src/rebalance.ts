@@ -80,7 +80,16 @@ export default async function rebalance (argv: string[]): Promise<void> {
     const contention = watchContention(pids)
     const during: Array<{ bytes: number, seconds: number }> = []
     let settledAt = 0
-    const settle = untilSettled(nodes, 4, passesBefore).then(() => { settledAt = performance.now() })
+    // when the last byte was copied: the copy phase, apart from the passes that then confirm and delete
+    let copiedAt = joinedAt
+    let copiedSoFar = copiedBefore
+    const settle = untilSettled(nodes, 4, passesBefore, all => {
+      const now = sum(all.map(s => s.status.totals.copiedBytes))
+      if (now !== copiedSoFar) {
+        copiedSoFar = now
+        copiedAt = performance.now()
+      }
+    }).then(() => { settledAt = performance.now() })
     let done = false
     void settle.finally(() => { done = true })
     while (!done) during.push(await readFor(client, samples, READ_SLICE_SECONDS))
@@ -98,6 +107,9 @@ export default async function rebalance (argv: string[]): Promise<void> {
     record({ scenario: SCENARIO, metric: 'time to settle after the join', value: seconds, unit: 's', detail: { othersCpuShare: others } })
     const rate = moved / 1e6 / seconds
     record({ scenario: SCENARIO, metric: 'rebalance copy rate (join to settled)', value: rate, unit: 'MB/s', ceiling: ceiling.mbps, ceilingName: 'raw TCP' })
+    const copySeconds = (copiedAt - joinedAt) / 1000
+    record({ scenario: SCENARIO, metric: 'copy phase (join to the last byte copied)', value: copySeconds, unit: 's' })
+    record({ scenario: SCENARIO, metric: 'copy rate within the copy phase', value: moved / 1e6 / copySeconds, unit: 'MB/s', ceiling: ceiling.mbps, ceilingName: 'raw TCP' })
     const duringMBps = sum(during.map(d => d.bytes)) / 1e6 / sum(during.map(d => d.seconds))
     record({ scenario: SCENARIO, metric: 'client reads during the rebalance', value: duringMBps, unit: 'MB/s', ceiling: baseline.bytes / 1e6 / baseline.seconds, ceilingName: 'the same reads before it' })
     const stale = after.filter(s => s.status.totals.chunksDeleted === 0 && s !== after[3]).length
@@ -137,10 +149,11 @@ async function until (predicate: () => Promise<boolean>, timeoutMs: number, what
  * `passesBefore`, and its last pass found nothing to do, twice in a row
  * (a node that has not noticed a change yet would otherwise count as done).
  */
-async function untilSettled (nodes: Array<Worker<NodeHello>>, members: number, passesBefore: number[] = []): Promise<void> {
+async function untilSettled (nodes: Array<Worker<NodeHello>>, members: number, passesBefore: number[] = [], onStatus?: (all: HealAnswer[]) => void): Promise<void> {
   let streak = 0
   await until(async () => {
     const all = await status(nodes)
+    onStatus?.(all)
     const ok = all.every((s, i) => (members === 0 || s.up === members) && s.status.settled && s.status.state === 'idle' && s.status.totals.passes > (passesBefore[i] ?? 0))
     streak = ok ? streak + 1 : 0
     return streak >= 2

@@ -9,6 +9,9 @@ export const DEFAULT_HEAL_SWEEP_MS = 10 * 60_000
 /** After a pass that left work waiting (copies in flight elsewhere, unreachable owners), try again after this long, doubling up to the sweep period (ms). */
 export const DEFAULT_HEAL_RETRY_MS = 1_000
 
+/** A pass that only waited retries after at most this many times `retryMs` (the back-off's cap). */
+export const MAX_HEAL_BACKOFF_FACTOR = 16
+
 /** Chunks listed and checked (one HAS per owner) at a time. */
 export const DEFAULT_HEAL_BATCH = 256
 

@@ -218,10 +218,15 @@ export class Reconciler extends TypedEventEmitter<HealEvents> implements NodeCom
       this.schedule(this.settleMs, true)
       return
     }
-    if (this.lastPass != null && !settled(this.lastPass)) {
+    const last = this.lastPass
+    if (last != null && !settled(last)) {
       this.state = 'waiting'
+      // a pass that moved or removed something goes again soon; one that only
+      // waited (on copies by others, on an owner not answering) backs off
+      const progressed = last.chunkCopies + last.refCopies + last.chunksDeleted + last.refsDeleted > 0
+      if (progressed) this.backoff = this.retryMs
       this.schedule(this.backoff)
-      this.backoff = Math.min(this.backoff * 2, this.sweepMs)
+      if (!progressed) this.backoff = Math.min(this.backoff * 2, this.retryMs * C.MAX_HEAL_BACKOFF_FACTOR, this.sweepMs)
     } else {
       this.state = 'idle'
       this.backoff = this.retryMs

@@ -4,8 +4,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 
-/** how long one task waits for clients to quieten before it goes anyway (ms): background work must still progress under constant load */
-const MAX_YIELD_MS = 1_000
+/**
+ * how long one task waits for clients to quieten before it goes anyway (ms):
+ * background work must still progress under constant load (a repair that
+ * never runs is worse for readers than a slower read)
+ */
+const MAX_YIELD_MS = 200
 const YIELD_POLL_MS = 25
 
 export interface ThrottleInit {
