@@ -2,8 +2,8 @@ import { createServer } from 'node:net'
 import { TLSSocket } from 'node:tls'
 import { logger } from '@libp2p/logger'
 import {
-  BULK_ALPN, BulkHelloStatus, ServerSession, SessionClosedError, authenticateBulkPeer, createBulkIdentity,
-  encodeHello, formatBulkAddr, socketToDuplex
+  BULK_ALPN, BulkHelloStatus, LentReads, ServerSession, SessionClosedError, authenticateBulkPeer, createBulkIdentity,
+  encodeHello, formatBulkAddr, lendReads, socketToDuplex
 } from '@weft/protocol'
 import { DEFAULT_CHUNK_MAX_REQUESTS_PER_PEER, DEFAULT_CHUNK_MAX_SESSIONS_PER_PEER } from '../chunk/constants.js'
 import { Admission } from './admission.js'
@@ -246,9 +246,13 @@ export class BulkServer {
     this.admission.established(ip)
     this.counters.served++
     socket.write(encodeHello(BulkHelloStatus.READY))
+    // read into one reused buffer (no Buffer per TLS record) where node lets us
+    const reads = new LentReads(() => { socket.destroy() })
+    const lent = this.init.lendReads !== false && lendReads(socket, reads)
     const session = new ServerSession(socketToDuplex(socket, {
       readHighWaterMark: this.init.readHighWaterMark,
-      writeHighWaterMark: this.init.writeHighWaterMark
+      writeHighWaterMark: this.init.writeHighWaterMark,
+      reads: lent ? reads : undefined
     }), {
       handler: this.handler,
       remotePeer: peer,

@@ -2,6 +2,7 @@ import { connect } from 'node:tls'
 import { BULK_HELLO_LENGTH, DEFAULT_BULK_CONNECT_TIMEOUT } from './constants.js'
 import { BulkHandshakeError, BulkRefusedError } from './errors.js'
 import { BulkHelloStatus, decodeHello } from './hello.js'
+import { LentReads } from './reads.js'
 import { socketToDuplex } from './socket-duplex.js'
 import { BULK_TLS_OPTIONS, authenticateBulkPeer } from './tls.js'
 import type { BulkAddress } from './addr.js'
@@ -43,7 +44,17 @@ export async function connectBulk (init: BulkConnectInit): Promise<BulkConnectio
   init.signal?.throwIfAborted()
   const timeout = init.timeout ?? DEFAULT_BULK_CONNECT_TIMEOUT
   const where = `${init.address.host}:${init.address.port}`
-  const options: ConnectionOptions & { allowHalfOpen: boolean, localAddress?: string } = {
+  let fail: (err: Error) => void = () => {}
+  let settled = false
+  const reads = new LentReads(() => {
+    const err = new BulkHandshakeError(`bulk server ${where} sent data before it was asked`)
+    if (settled) {
+      socket.destroy(err)
+    } else {
+      fail(err)
+    }
+  })
+  const options: ConnectionOptions & { allowHalfOpen: boolean, localAddress?: string, onread: LentReads['onread'] } = {
     host: init.address.host,
     port: init.address.port,
     localAddress: init.localAddress,
@@ -54,14 +65,14 @@ export async function connectBulk (init: BulkConnectInit): Promise<BulkConnectio
     rejectUnauthorized: false,
     checkServerIdentity: () => undefined,
     // a half-close by the server must not end our side while answers are still due (and vice versa)
-    allowHalfOpen: true
+    allowHalfOpen: true,
+    // decrypt into one reused buffer: no Buffer per TLS record (see LentReads)
+    onread: reads.onread
   }
   const socket = connect(options)
   socket.setNoDelay(true)
 
   let timer: ReturnType<typeof setTimeout> | undefined
-  let settled = false
-  let fail: (err: Error) => void = () => {}
   const onError = (err: Error): void => {
     fail(new BulkHandshakeError(`bulk connect to ${where} failed: ${err.message}`, undefined, { cause: err }))
   }
@@ -71,7 +82,7 @@ export async function connectBulk (init: BulkConnectInit): Promise<BulkConnectio
   socket.on('close', onClose)
   init.signal?.addEventListener('abort', onAbort, { once: true })
   try {
-    const head = await new Promise<Uint8Array>((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       fail = (err: Error): void => {
         if (settled) {
           return
@@ -83,14 +94,14 @@ export async function connectBulk (init: BulkConnectInit): Promise<BulkConnectio
       timer = setTimeout(() => { fail(new BulkHandshakeError(`bulk connect to ${where} timed out after ${timeout} ms`)) }, timeout)
       socket.once('secureConnect', () => {
         authenticateBulkPeer(socket, init.expectedPeer).then(() => {
-          readHello(socket, rest => {
+          readHello(socket, reads, () => {
             settled = true
-            resolve(rest)
+            resolve()
           }, fail)
         }, fail)
       })
     })
-    const duplex = socketToDuplex(socket, { readHighWaterMark: init.readHighWaterMark, writeHighWaterMark: init.writeHighWaterMark, head })
+    const duplex = socketToDuplex(socket, { readHighWaterMark: init.readHighWaterMark, writeHighWaterMark: init.writeHighWaterMark, reads })
     return { remotePeer: init.expectedPeer, socket, duplex }
   } finally {
     clearTimeout(timer)
@@ -100,21 +111,25 @@ export async function connectBulk (init: BulkConnectInit): Promise<BulkConnectio
   }
 }
 
-/** Read the server's 8-byte hello; hands on whatever came after it. */
-function readHello (socket: TLSSocket, resolve: (rest: Uint8Array) => void, fail: (err: Error) => void): void {
-  const parts: Buffer[] = []
+/**
+ * Read the server's 8-byte hello, then pause the socket; whatever came after
+ * it is held by `reads` for the session.
+ */
+function readHello (socket: TLSSocket, reads: LentReads, resolve: () => void, fail: (err: Error) => void): void {
+  const hello = new Uint8Array(BULK_HELLO_LENGTH)
   let got = 0
-  const onData = (buf: Buffer): void => {
-    parts.push(buf)
-    got += buf.byteLength
+  reads.listen(bytes => {
+    const take = Math.min(BULK_HELLO_LENGTH - got, bytes.byteLength)
+    hello.set(bytes.subarray(0, take), got)
+    got += take
     if (got < BULK_HELLO_LENGTH) {
       return
     }
-    socket.off('data', onData)
     socket.pause()
-    const all = Buffer.concat(parts)
+    reads.listen(undefined)
+    reads.unread(bytes.subarray(take))
     try {
-      const status = decodeHello(all.subarray(0, BULK_HELLO_LENGTH))
+      const status = decodeHello(hello)
       if (status !== BulkHelloStatus.READY) {
         fail(new BulkRefusedError(status === BulkHelloStatus.BUSY ? 'the bulk server is busy' : 'the bulk server does not serve this peer'))
         return
@@ -123,7 +138,8 @@ function readHello (socket: TLSSocket, resolve: (rest: Uint8Array) => void, fail
       fail(err as Error)
       return
     }
-    resolve(all.subarray(BULK_HELLO_LENGTH))
-  }
-  socket.on('data', onData)
+    resolve()
+  })
+  // the socket may have been paused until now (reads only flow while it is resumed)
+  socket.resume()
 }

@@ -42,3 +42,10 @@ export const DEFAULT_BULK_WRITE_HIGH_WATER_MARK = 1024 * 1024
 
 /** Bytes read from a socket and not yet consumed before the socket is paused. */
 export const DEFAULT_BULK_READ_HIGH_WATER_MARK = 1024 * 1024
+
+/**
+ * The buffer a bulk socket decrypts into and lends each read from (its
+ * `onread` option). Node delivers at most one 16 KiB TLS record per read,
+ * so more only helps if that changes.
+ */
+export const DEFAULT_BULK_READ_BUFFER_BYTES = 64 * 1024

@@ -1,6 +1,8 @@
 import { SessionClosedError } from '../chunk/errors.js'
+import { FrameCopier } from '../chunk/frame.js'
 import { InboundQueue } from '../chunk/inbound-queue.js'
 import { DEFAULT_BULK_READ_HIGH_WATER_MARK, DEFAULT_BULK_WRITE_HIGH_WATER_MARK } from './constants.js'
+import type { LentReads } from './reads.js'
 import type { ByteDuplex } from '../chunk/duplex.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Duplex } from 'node:stream'
@@ -21,6 +23,13 @@ export interface SocketDuplexInit {
   writeHighWaterMark?: number
   /** Bytes already read from the socket (after the bulk hello) that belong to the stream */
   head?: Uint8Array
+  /**
+   * The socket was made with `onread: reads.onread` (or given `reads` by
+   * lendReads): its reads arrive there, lent, instead of as 'data' events.
+   * They are copied once, cut into whole chunk frames (see FrameCopier), so
+   * the stream must carry chunk frames.
+   */
+  reads?: LentReads
 }
 
 /**
@@ -30,8 +39,14 @@ export interface SocketDuplexInit {
  * `writeHighWaterMark` bytes are queued. The socket must allow half-open
  * connections, so a half-close still lets the other side answer.
  *
- * Writes made in the same tick are corked into one: a frame's 16-byte header
- * and its payload leave as one TLS record run and one syscall.
+ * At most two writes are outstanding at once, one being written and one
+ * queued behind it (`write` resolves once the write before it is done):
+ * node flushes two or more queued writes of a TLS socket as one writev, and
+ * TLS copies a writev into a fresh buffer of their total size before
+ * encrypting it, a large allocation and copy per flush, where a single
+ * write is encrypted straight from the caller's buffer. For the same reason
+ * writes are not corked; the session puts a frame's header in front of the
+ * start of its payload itself.
  */
 export function socketToDuplex (socket: Duplex, init: SocketDuplexInit = {}): ByteDuplex {
   const writeHighWaterMark = init.writeHighWaterMark ?? DEFAULT_BULK_WRITE_HIGH_WATER_MARK
@@ -40,13 +55,40 @@ export function socketToDuplex (socket: Duplex, init: SocketDuplexInit = {}): By
     pause: () => { socket.pause() },
     resume: () => { socket.resume() }
   })
-  let corked = false
+  /** socket.write() calls whose callback has not come yet */
+  let outstanding = 0
+  let writers: Array<() => void> = []
+  const written = (): void => {
+    outstanding--
+    const wake = writers
+    writers = []
+    for (const w of wake) {
+      w()
+    }
+  }
 
   if (init.head != null && init.head.byteLength > 0) {
     inbound.push(init.head)
   }
   let ended = false
-  socket.on('data', (buf: Uint8Array) => { inbound.push(buf) })
+  let copier: FrameCopier | undefined
+  if (init.reads == null) {
+    socket.on('data', (buf: Uint8Array) => { inbound.push(buf) })
+  } else {
+    const frames = new FrameCopier()
+    const push = (owned: Uint8Array): void => { inbound.push(owned) }
+    copier = frames
+    // what the socket read before its reads were lent (lendReads) waits in its readable buffer
+    const early = socket.readableLength > 0 ? socket.read() as Uint8Array | null : null
+    if (early != null) {
+      frames.push(early, push)
+    }
+    init.reads.listen(bytes => {
+      if (inbound.error == null) {
+        frames.push(bytes, push)
+      }
+    })
+  }
   socket.on('end', () => {
     ended = true
     inbound.end()
@@ -64,6 +106,9 @@ export function socketToDuplex (socket: Duplex, init: SocketDuplexInit = {}): By
 
   return {
     source: inbound.source(),
+    get bufferedBytes (): number {
+      return copier?.bufferedBytes ?? 0
+    },
     async write (bytes: Uint8Array, options?: AbortOptions): Promise<void> {
       if (inbound.error != null) {
         throw inbound.error
@@ -71,17 +116,13 @@ export function socketToDuplex (socket: Duplex, init: SocketDuplexInit = {}): By
       if (!socket.writable) {
         throw new SessionClosedError('connection is closed for writing')
       }
-      if (!corked) {
-        corked = true
-        socket.cork()
-        process.nextTick(() => {
-          if (corked) {
-            corked = false
-            socket.uncork()
-          }
-        })
+      outstanding++
+      socket.write(bytes, written)
+      // return once the write before this one is done: the next write then
+      // queues behind this one alone
+      while (outstanding >= MAX_OUTSTANDING_WRITES) {
+        await writeDone(socket, options, wake => { writers.push(wake) })
       }
-      socket.write(bytes)
       if (socket.writableLength > writeHighWaterMark) {
         await drained(socket, options)
       }
@@ -104,14 +145,40 @@ export function socketToDuplex (socket: Duplex, init: SocketDuplexInit = {}): By
     },
     abort (err: Error): void {
       inbound.fail(err, true)
-      if (corked) {
-        // what was written last (a session's ERROR frame) goes out before the close
-        corked = false
-        socket.uncork()
-      }
       socket.destroy()
     }
   }
+}
+
+/** One write being written and one queued: a third would make node flush the two queued as a writev. */
+const MAX_OUTSTANDING_WRITES = 2
+
+/** Wait for a write callback (set through `register`); rejects when the socket closes first or the signal aborts. */
+async function writeDone (socket: Duplex, options: AbortOptions | undefined, register: (wake: () => void) => void): Promise<void> {
+  options?.signal?.throwIfAborted()
+  if (socket.destroyed) {
+    throw new SessionClosedError('connection closed while waiting to write')
+  }
+  await new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      socket.off('close', onClose)
+      options?.signal?.removeEventListener('abort', onAbort)
+    }
+    const onClose = (): void => {
+      done()
+      reject(new SessionClosedError('connection closed while waiting to write'))
+    }
+    const onAbort = (): void => {
+      done()
+      reject(options?.signal?.reason as Error)
+    }
+    register(() => {
+      done()
+      resolve()
+    })
+    socket.on('close', onClose)
+    options?.signal?.addEventListener('abort', onAbort)
+  })
 }
 
 /** Wait for 'drain'; rejects when the socket closes first or the signal aborts. */

@@ -8,6 +8,12 @@ import type { AbortOptions } from '@libp2p/interface'
 export interface ByteDuplex {
   /** Bytes from the peer. The session stops pulling when it is full, which must pause the transport. */
   source: AsyncIterable<Uint8Array>
+  /**
+   * Bytes of an incomplete frame the transport holds before `source` yields
+   * them (one that cuts its reads at frame boundaries), so the session's
+   * watchdog sees a peer that stopped mid-frame. Absent means none.
+   */
+  readonly bufferedBytes?: number
   /** Resolves when the transport has accepted `bytes` (awaits drain when its buffer is full). */
   write(bytes: Uint8Array, options?: AbortOptions): Promise<void>
   /** Half-close: no more writes; what was written is still delivered. */

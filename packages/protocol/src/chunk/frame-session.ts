@@ -7,7 +7,13 @@ import type { Logger } from '@libp2p/interface'
 
 const EMPTY = new Uint8Array(0)
 
-/** Payloads up to this size are copied behind their header so a frame is one transport write. */
+/**
+ * Payloads up to this size are copied behind their header so a frame is one
+ * transport write; of a larger one, this much minus the header rides with
+ * the header (one full TLS record) and the rest is written as it is. Never
+ * the whole payload behind the header: a transport that joins buffers (TLS
+ * does, for a writev) would copy all of it.
+ */
 const COALESCE_BELOW = 16 * 1024
 
 export interface FrameSessionInit {
@@ -87,14 +93,18 @@ export abstract class FrameSession {
   private async writeFrame (head: Uint8Array, payload: Uint8Array): Promise<void> {
     if (payload.byteLength === 0) {
       await this.duplex.write(head)
-    } else if (payload.byteLength < COALESCE_BELOW) {
+    } else if (head.byteLength + payload.byteLength <= COALESCE_BELOW) {
       const buf = new Uint8Array(head.byteLength + payload.byteLength)
       buf.set(head, 0)
       buf.set(payload, head.byteLength)
       await this.duplex.write(buf)
     } else {
-      await this.duplex.write(head)
-      await this.duplex.write(payload)
+      const lead = Math.max(0, COALESCE_BELOW - head.byteLength)
+      const buf = new Uint8Array(head.byteLength + lead)
+      buf.set(head, 0)
+      buf.set(payload.subarray(0, lead), head.byteLength)
+      await this.duplex.write(buf)
+      await this.duplex.write(payload.subarray(lead))
     }
   }
 
@@ -135,20 +145,20 @@ export abstract class FrameSession {
       try {
         result = await it.next()
       } finally {
-        if (this.decoder.bufferedBytes > 0 && this.readingSince != null) {
+        if (this.partialBytes > 0 && this.readingSince != null) {
           this.partialTime += Date.now() - this.readingSince
         }
         this.readingSince = undefined
       }
       this.throwIfBroken()
       if (result.done === true) {
-        if (this.decoder.bufferedBytes > 0) {
+        if (this.partialBytes > 0) {
           throw new SessionClosedError('stream ended inside a frame')
         }
         return
       }
       const frames = this.decoder.push(result.value)
-      if (frames.length > 0 || this.decoder.bufferedBytes === 0) {
+      if (frames.length > 0 || this.partialBytes === 0) {
         this.partialTime = 0
       }
       for (const frame of frames) {
@@ -156,6 +166,11 @@ export abstract class FrameSession {
         this.throwIfBroken()
       }
     }
+  }
+
+  /** Bytes of an incomplete frame, in the decoder or still in the transport. */
+  protected get partialBytes (): number {
+    return this.decoder.bufferedBytes + (this.duplex.bufferedBytes ?? 0)
   }
 
   private throwIfBroken (): void {
@@ -203,7 +218,7 @@ export abstract class FrameSession {
       return
     }
     const now = Date.now()
-    const partial = this.decoder.bufferedBytes > 0
+    const partial = this.partialBytes > 0
       ? this.partialTime + (this.readingSince != null ? now - this.readingSince : 0)
       : 0
     if (partial > this.inactivityTimeout) {

@@ -297,3 +297,70 @@ export class FrameDecoder {
     this.buffered -= n
   }
 }
+
+/**
+ * Copies bytes that are only lent (a socket's reused read buffer) into
+ * buffers cut at frame boundaries: each buffer it emits holds exactly one
+ * frame, which a FrameDecoder then takes as views, so every byte is copied
+ * once. The lengths come from the header and are checked against the limits
+ * before the frame's buffer is allocated; from a header that fails the check
+ * on, bytes are passed on as copies for the decoder to reject.
+ */
+export class FrameCopier {
+  private readonly header = new Uint8Array(FRAME_HEADER_LENGTH)
+  private headerFilled = 0
+  private frame?: Uint8Array
+  private filled = 0
+  private raw = false
+
+  /** Bytes of an incomplete frame held. */
+  get bufferedBytes (): number {
+    return this.headerFilled + this.filled
+  }
+
+  /** Copy `bytes` (valid only during the call); `emit` gets each frame (or raw copy) as it completes. */
+  push (bytes: Uint8Array, emit: (owned: Uint8Array) => void): void {
+    let at = 0
+    while (at < bytes.byteLength) {
+      if (this.raw) {
+        emit(bytes.slice(at))
+        return
+      }
+      let frame = this.frame
+      if (frame == null) {
+        const take = Math.min(FRAME_HEADER_LENGTH - this.headerFilled, bytes.byteLength - at)
+        this.header.set(bytes.subarray(at, at + take), this.headerFilled)
+        this.headerFilled += take
+        at += take
+        if (this.headerFilled < FRAME_HEADER_LENGTH) {
+          return
+        }
+        this.headerFilled = 0
+        const h = this.header
+        const metaLength = (h[8]! << 8) | h[9]!
+        const payloadLength = ((h[12]! << 24) | (h[13]! << 16) | (h[14]! << 8) | h[15]!) >>> 0
+        if (h[0] !== FRAME_MAGIC || metaLength > MAX_META_LENGTH || payloadLength > MAX_FRAME_PAYLOAD) {
+          this.raw = true
+          emit(h.slice())
+          continue
+        }
+        // allocUnsafe: every byte is written before the frame is emitted
+        frame = Buffer.allocUnsafe(FRAME_HEADER_LENGTH + metaLength + payloadLength)
+        frame.set(h, 0)
+        this.filled = FRAME_HEADER_LENGTH
+        this.frame = frame
+      }
+      const take = Math.min(frame.byteLength - this.filled, bytes.byteLength - at)
+      if (take > 0) {
+        frame.set(bytes.subarray(at, at + take), this.filled)
+        this.filled += take
+        at += take
+      }
+      if (this.filled === frame.byteLength) {
+        this.frame = undefined
+        this.filled = 0
+        emit(frame)
+      }
+    }
+  }
+}

@@ -161,7 +161,7 @@ export class ServerSession extends FrameSession {
 
   protected onWatchdog (now: number): void {
     if (this.active.size === 0) {
-      if (now - this.lastFrameAt > this.idleTimeout && this.decoder.bufferedBytes === 0) {
+      if (now - this.lastFrameAt > this.idleTimeout && this.partialBytes === 0) {
         this.abort(new InactivityTimeoutError(`session idle for ${this.idleTimeout} ms`))
       }
       return

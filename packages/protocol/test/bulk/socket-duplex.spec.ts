@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { createConnection, createServer } from 'node:net'
+import { Duplex } from 'node:stream'
 import { socketToDuplex } from '../../src/bulk/socket-duplex.js'
 import type { ByteDuplex } from '../../src/chunk/duplex.js'
 import type { AddressInfo, Server, Socket } from 'node:net'
@@ -97,5 +98,40 @@ describe('socketToDuplex', function () {
         await new Promise(resolve => setTimeout(resolve, 5))
       }
     })())
+  })
+
+  it('keeps at most two writes outstanding, so the socket never joins queued writes into one', async () => {
+    // a socket that completes each write later, like a TLS socket whose peer reads slowly
+    let outstanding = 0
+    let most = 0
+    let joined = 0
+    const seen: number[] = []
+    const socket = new Duplex({
+      read () {},
+      write (chunk: Buffer, _encoding, callback) {
+        outstanding++
+        most = Math.max(most, outstanding)
+        seen.push(chunk[0]!)
+        setTimeout(() => {
+          outstanding--
+          callback()
+        }, 2)
+      },
+      writev (chunks, callback) {
+        joined++
+        for (const c of chunks) seen.push((c.chunk as Buffer)[0]!)
+        setTimeout(callback, 2)
+      }
+    })
+    const duplex = socketToDuplex(socket)
+    for (let i = 0; i < 50; i++) {
+      await duplex.write(new Uint8Array(64 * 1024).fill(i))
+    }
+    await new Promise(resolve => setTimeout(resolve, 50))
+    assert.equal(joined, 0, 'no writev')
+    assert.equal(most, 1, 'the socket itself writes one at a time; one more waits in its queue')
+    assert.deepEqual(seen, Array.from({ length: 50 }, (_, i) => i))
+    assert.ok(socket.writableLength <= 64 * 1024)
+    socket.destroy()
   })
 })

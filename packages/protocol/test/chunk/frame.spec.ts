@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {
   FRAME_HEADER_LENGTH, FRAME_MAGIC, FRAME_VERSION, MAX_FRAME_PAYLOAD, MAX_META_LENGTH
 } from '../../src/chunk/constants.js'
-import { FrameDecoder, FrameFlags, FrameType, encodeFrame, encodeFrameHead } from '../../src/chunk/frame.js'
+import { FrameCopier, FrameDecoder, FrameFlags, FrameType, encodeFrame, encodeFrameHead } from '../../src/chunk/frame.js'
 import type { Frame } from '../../src/chunk/frame.js'
 
 function header (fields: { magic?: number, version?: number, type?: number, flags?: number, id?: number, meta?: number, reserved?: number, payload?: number }): Uint8Array {
@@ -121,5 +121,70 @@ describe('chunk frame codec', () => {
     assert.throws(() => encodeFrameHead(FrameType.DATA, 0, 1, new Uint8Array(0), MAX_FRAME_PAYLOAD + 1), { code: 'ERR_FRAME_TOO_LARGE' })
     assert.throws(() => encodeFrameHead(FrameType.HAS, 0, 1, new Uint8Array(1), 0), { code: 'ERR_PROTOCOL' })
     assert.throws(() => encodeFrameHead(FrameType.DATA, 0, -1, new Uint8Array(0), 1), RangeError)
+  })
+})
+
+describe('chunk frame copier (lent reads)', () => {
+  /** Push `bytes` cut at `cuts` through a copier, each piece from one reused buffer as a socket's onread would lend it. */
+  function copyThrough (bytes: Uint8Array, cuts: number[]): { out: Uint8Array[], copier: FrameCopier } {
+    const copier = new FrameCopier()
+    const lent = new Uint8Array(bytes.byteLength)
+    const out: Uint8Array[] = []
+    let at = 0
+    for (const end of [...cuts, bytes.byteLength]) {
+      const piece = lent.subarray(0, end - at)
+      piece.set(bytes.subarray(at, end))
+      copier.push(piece, owned => { out.push(owned) })
+      // the lender reuses its buffer at once: nothing emitted may depend on it
+      piece.fill(0xEE)
+      at = end
+    }
+    return { out, copier }
+  }
+
+  it('emits each frame whole, once, as its own copy, wherever the reads were cut', () => {
+    const frames = sample()
+    const encoded = frames.map(encodeFrame)
+    const bytes = Buffer.concat(encoded)
+    const cutsList = [[], [1], [15, 16, 17], [bytes.byteLength - 1], Array.from({ length: 40 }, (_, i) => Math.floor((i + 1) * bytes.byteLength / 41))]
+    for (const cuts of cutsList) {
+      const { out, copier } = copyThrough(bytes, cuts)
+      assert.equal(out.length, frames.length, `cuts ${cuts.join(',')}`)
+      out.forEach((buf, i) => { assert.ok(Buffer.from(buf).equals(encoded[i]!), `frame ${i}, cuts ${cuts.join(',')}`) })
+      assert.equal(copier.bufferedBytes, 0)
+      // a decoder takes each as views, without copying again
+      const decoder = new FrameDecoder()
+      const decoded = out.flatMap(buf => decoder.push(buf))
+      decoded.forEach((f, i) => {
+        same(f, frames[i]!)
+        if (f.payload.byteLength > 0) assert.equal(f.payload.buffer, out[i]!.buffer)
+      })
+    }
+  })
+
+  it('copies byte by byte and says how much of a frame it holds', () => {
+    const frames = sample().slice(0, 2)
+    const bytes = Buffer.concat(frames.map(encodeFrame))
+    const { out } = copyThrough(bytes, Array.from({ length: bytes.byteLength - 1 }, (_, i) => i + 1))
+    assert.equal(out.length, 2)
+    const copier = new FrameCopier()
+    copier.push(bytes.subarray(0, FRAME_HEADER_LENGTH + 10), () => { assert.fail('nothing is whole yet') })
+    assert.equal(copier.bufferedBytes, FRAME_HEADER_LENGTH + 10)
+  })
+
+  it('allocates nothing for a header that breaks the limits, and passes the bytes on for the decoder to refuse', () => {
+    for (const [bad, code] of [
+      [header({ payload: 0xFFFFFFFF }), 'ERR_FRAME_TOO_LARGE'],
+      [header({ meta: MAX_META_LENGTH + 1, type: FrameType.PUT }), 'ERR_FRAME_TOO_LARGE'],
+      [header({ magic: 0x00 }), 'ERR_PROTOCOL']
+    ] as const) {
+      const { out, copier } = copyThrough(Buffer.concat([bad, new Uint8Array(100).fill(1)]), [3, 50])
+      const total = out.reduce((n, b) => n + b.byteLength, 0)
+      assert.equal(total, FRAME_HEADER_LENGTH + 100, 'the bytes pass through as they are, no frame-sized buffer')
+      assert.ok(out.every(b => b.byteLength <= 100))
+      assert.equal(copier.bufferedBytes, 0)
+      const decoder = new FrameDecoder()
+      assert.throws(() => out.forEach(b => decoder.push(b)), { code })
+    }
   })
 })
