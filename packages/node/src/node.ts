@@ -18,7 +18,7 @@ import { createStoreHandler, observeHandler } from './chunk/index.js'
 import { createChunkService } from './chunk/service.js'
 import { createRefService } from './refs/index.js'
 import { createGarbageCollector } from './gc/index.js'
-import { DrainFlag, Reconciler, Scrubber, scrubSources } from './heal/index.js'
+import { DEFAULT_HEAL_YIELD_ABOVE_REQUESTS, DrainFlag, Reconciler, Scrubber, scrubSources } from './heal/index.js'
 import * as C from './constants.js'
 import { NodeNotStartedError } from './errors.js'
 import { loadOrCreateIdentity } from './identity.js'
@@ -503,6 +503,8 @@ async function assemble (init: WeftNodeInit, p: Prepared): Promise<WeftNode> {
     metrics
   }, init.gc === false ? { enabled: false } : init.gc)
   const refClient = createRefPeerClient({ transport: refsTransport(dialer) })
+  // client requests served right now, over libp2p and the bulk channel: background work yields to them
+  const activeRequests = (): number => chunks.stats().activeRequests + (bulk?.stats().activeRequests ?? 0)
   const heal = init.heal === false
     ? undefined
     : new Reconciler({
@@ -512,7 +514,7 @@ async function assemble (init: WeftNodeInit, p: Prepared): Promise<WeftNode> {
       refStore: () => refs.store,
       chunkClient: chunks.client,
       refClient,
-      activeRequests: () => chunks.stats().activeRequests + (bulk?.stats().activeRequests ?? 0),
+      activeRequests,
       metrics,
       draining: () => drainFlag.isSet
     }, init.heal)
@@ -523,7 +525,7 @@ async function assemble (init: WeftNodeInit, p: Prepared): Promise<WeftNode> {
       store,
       client: chunks.client,
       sources: (cid, policies) => scrubSources(peerId, heal?.targetMap() ?? membership.map.getMap(), cid, policies),
-      busy: () => chunks.stats().activeRequests + (bulk?.stats().activeRequests ?? 0) > 8
+      busy: () => activeRequests() > DEFAULT_HEAL_YIELD_ABOVE_REQUESTS
     }, init.scrub)
 
   // Started in this order after libp2p, stopped in reverse before it: the
