@@ -5,9 +5,10 @@
  */
 import { createPlacement, partitionOfDigest, partitionOfRef } from '@weft/placement'
 import { recordLocation } from '@weft/protocol'
-import { ClientHarness, patternBytes, sha256Hex, waitFor } from './client-harness.js'
+import { passSettled } from '@weft/node'
+import { ClientHarness, addr, patternBytes, sha256Hex, waitFor } from './client-harness.js'
 import type { WeftClient } from '@weft/client'
-import type { HealInit, PassReport, WeftNode, WeftNodeInit } from '@weft/node'
+import type { HealInit, WeftNode, WeftNodeInit } from '@weft/node'
 import type { PlacementPolicy } from '@weft/placement'
 
 /** quick passes, no bandwidth limit: tests wait for settling, not for the throttle */
@@ -27,7 +28,7 @@ export class HealHarness extends ClientHarness {
   /** `n` nodes in zones z0..z(n-1) joined through the first. */
   async healCluster (n: number, init: Partial<WeftNodeInit> = {}): Promise<WeftNode[]> {
     const seed = await this.healNode({ ...init, zone: 'z0' })
-    const rest = await Promise.all(Array.from({ length: n - 1 }, async (_, i) => this.healNode({ ...init, seeds: [addrOf(seed)], zone: `z${i + 1}` })))
+    const rest = await Promise.all(Array.from({ length: n - 1 }, async (_, i) => this.healNode({ ...init, seeds: [addr(seed)], zone: `z${i + 1}` })))
     const all = [seed, ...rest]
     await this.converged(all)
     return all
@@ -65,14 +66,6 @@ export class HealHarness extends ClientHarness {
     }
     return bad
   }
-}
-
-export function addrOf (node: WeftNode): string {
-  return node.getMultiaddrs()[0]!.toString()
-}
-
-export function passSettled (p: PassReport): boolean {
-  return p.chunkCopies === 0 && p.refCopies === 0 && p.chunksDeleted === 0 && p.refsDeleted === 0 && p.failed === 0 && p.waiting === 0 && p.unresolved === 0
 }
 
 /** Runs passes on every node until one round changes nothing anywhere. */
@@ -179,4 +172,4 @@ export function readerLoop (h: HealHarness, client: WeftClient): { stop(): Promi
   }
 }
 
-export { waitFor }
+export { addr, waitFor }

@@ -4,7 +4,7 @@
  * copies nothing, a drained node ends empty.
  */
 import assert from 'node:assert/strict'
-import { BUCKET, HealHarness, POLICY, addrOf, copiedBytes, placed, readerLoop, settleAll, waitFor } from './heal-helpers.js'
+import { BUCKET, HealHarness, POLICY, addr, copiedBytes, placed, readerLoop, settleAll, waitFor } from './heal-helpers.js'
 import { corruptChunkFile, sha256Hex } from './client-harness.js'
 import { sleep } from './membership-helpers.js'
 import type { WeftClient } from '@weft/client'
@@ -31,7 +31,7 @@ describe('self-healing (real nodes, r = 3)', function () {
     assert.equal(before, 0, 'a settled mesh copies nothing')
     const reader = readerLoop(t, client)
 
-    const added = await t.healNode({ seeds: [addrOf(nodes[0]!)], zone: 'z4' })
+    const added = await t.healNode({ seeds: [addr(nodes[0]!)], zone: 'z4' })
     const all = [...nodes, added]
     await t.converged(all)
     await settleAll(all)
@@ -79,7 +79,7 @@ describe('self-healing (real nodes, r = 3)', function () {
     await victim.stop()
     await sleep(1500)
     assert.ok(others.every(n => n.member(victim.peerId)?.liveness !== 'out'))
-    const back = await t.healNode({ dataDir: victim.dataDir, zone: 'z2', seeds: [addrOf(nodes[0]!)] })
+    const back = await t.healNode({ dataDir: victim.dataDir, zone: 'z2', seeds: [addr(nodes[0]!)] })
     const all = [...others, back]
     await t.converged(all)
     await settleAll(all)
@@ -91,7 +91,7 @@ describe('self-healing (real nodes, r = 3)', function () {
   it('a drained node ends holding nothing, with r copies of everything elsewhere, and says it can be removed', async () => {
     await t.fill(client, 40)
     await settleAll(nodes)
-    const extra = await t.healNode({ seeds: [addrOf(nodes[0]!)], zone: 'z4' })
+    const extra = await t.healNode({ seeds: [addr(nodes[0]!)], zone: 'z4' })
     const all = [...nodes, extra]
     await t.converged(all)
     await settleAll(all)

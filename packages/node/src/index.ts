@@ -224,7 +224,7 @@ export { CorruptStateError, InvalidPeerKeyError, MeshProtectionError, NodeNotSta
 export { InvalidMeshKeyError, InvalidRecordError, MeshKeyRequiredError, parseMeshKey } from '@weft/protocol'
 export { InsufficientReplicasError, planChunkWrite, writeChunk } from '@weft/protocol'
 export type { ReplicaFailure, WriteChunkOptions, WriteChunkResult, WritePlan } from '@weft/protocol'
-export { Reconciler, Scrubber, targetMap } from './heal/index.js'
+export { Reconciler, Scrubber, passSettled, targetMap } from './heal/index.js'
 export type { CopyKind, HealEvents, HealInit, HealStatus, HealTotals, PassReport, ScrubInit, ScrubStats } from './heal/index.js'
 export { createGarbageCollector } from './gc/index.js'
 export type { GarbageCollector, GarbageCollectorComponents, GcInit, GcReport, GcSkip, GcSkipReason, LostObject, LostReason } from './gc/index.js'

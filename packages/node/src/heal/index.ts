@@ -5,6 +5,7 @@
  */
 export { Reconciler } from './reconciler.js'
 export type { HealComponents, HealEvents, HealInit } from './reconciler.js'
+export { settled as passSettled } from './progress.js'
 export type { CopyKind, HealStatus, HealTotals, PassReport } from './progress.js'
 export { targetMap } from './target-map.js'
 export { DrainFlag } from './drain-flag.js'

@@ -149,16 +149,6 @@ export class Reconciler extends TypedEventEmitter<HealEvents> implements NodeCom
     return this.pass()
   }
 
-  /** Runs passes until one finds nothing to do (or `timeoutMs` passes); resolves with the last report. */
-  async settle (timeoutMs: number): Promise<PassReport> {
-    const until = Date.now() + timeoutMs
-    for (;;) {
-      const report = await this.runOnce()
-      if (settled(report) || Date.now() > until) return report
-      await new Promise(resolve => setTimeout(resolve, Math.min(this.retryMs, 250)))
-    }
-  }
-
   status (drainedStore: { chunks: number, refs: number }): HealStatus {
     const isSettled = this.lastPass != null && settled(this.lastPass)
     const draining = this.c.draining()
