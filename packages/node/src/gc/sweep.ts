@@ -12,6 +12,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { wireCodeOf } from '@weft/protocol'
+import { forEachLimited } from '../for-each-limited.js'
 import { GC_QUERY_CONCURRENCY } from './constants.js'
 import type { GcSkip } from './types.js'
 import type { Member } from '../membership/types.js'
@@ -73,7 +74,7 @@ export async function sweep (c: SweepComponents, init: SweepInit, startedAt: num
     ]
     const referenced = new Array<boolean>(cids.length).fill(false)
     let skip: GcSkip | undefined
-    await forEachLimit(askers, GC_QUERY_CONCURRENCY, async ({ name, ask }) => {
+    await forEachLimited(askers, GC_QUERY_CONCURRENCY, async ({ name, ask }) => {
       if (skip !== undefined) return
       let answer: RefReferencedAnswer
       try {
@@ -121,16 +122,4 @@ export async function sweep (c: SweepComponents, init: SweepInit, startedAt: num
   }
   if (batch.length > 0) result.skipped = await runBatch(batch)
   return result
-}
-
-/** Runs `fn` over `items`, at most `limit` at once. */
-export async function forEachLimit<T> (items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T
-      await fn(item)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
 }
