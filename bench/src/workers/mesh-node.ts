@@ -1,7 +1,7 @@
 import '@weft/protocol/polyfill'
 import { createNode } from '@weft/node'
 import { failWorker, serveWorker } from '../harness/worker-io.js'
-import type { WeftNode } from '@weft/node'
+import type { HealInit, WeftNode } from '@weft/node'
 
 /**
  * One weft node in its own process: `node mesh-node.js <dataDir> <zone>
@@ -9,8 +9,10 @@ import type { WeftNode } from '@weft/node'
  * text). It runs createNode from the compiled @weft/node (store with fsync,
  * chunk, bulk and ref services) on `dataDir`, which the parent created and
  * removes, so a killed node leaves nothing behind once the parent cleans up.
+ * Reconciler options (JSON HealInit), if any, in WEFT_BENCH_HEAL.
  * Hello: `{ ready, peerId, addrs }`. Commands: `{ op: 'members' }` (peer
- * ids this node sees up), `{ op: 'usage' }` (CPU time, peak RSS, store usage).
+ * ids this node sees up), `{ op: 'usage' }` (CPU time, peak RSS, store usage),
+ * `{ op: 'heal' }` (the reconciler's status, store usage, members up, RSS).
  */
 
 const [dataDir, zone, ...seeds] = process.argv.slice(2)
@@ -20,7 +22,8 @@ if (dataDir == null || zone == null) failWorker(new Error('usage: mesh-node.js <
 
 let node: WeftNode
 try {
-  node = await createNode({ dataDir, meshKey, seeds, zone, metrics: { processMetrics: false } })
+  const heal = process.env.WEFT_BENCH_HEAL == null ? undefined : JSON.parse(process.env.WEFT_BENCH_HEAL) as HealInit
+  node = await createNode({ dataDir, meshKey, seeds, zone, heal, metrics: { processMetrics: false } })
   await node.start()
 } catch (err) {
   failWorker(err)
@@ -35,6 +38,13 @@ serveWorker({
         return { up: started.members().filter(m => m.liveness === 'up').map(m => m.peerId) }
       case 'usage':
         return { cpuUsage: process.cpuUsage(), maxRssKiB: process.resourceUsage().maxRSS, rssBytes: process.memoryUsage.rss(), store: started.store.usage() }
+      case 'heal':
+        return {
+          status: await started.healStatus(),
+          store: started.store.usage(),
+          up: started.members().filter(m => m.liveness === 'up').length,
+          rssBytes: process.memoryUsage.rss()
+        }
       default:
         throw new Error(`unknown op ${String(command.op)}`)
     }
