@@ -41,6 +41,15 @@ export interface QuorumInit<T> {
   ask: (peer: string) => Promise<T>
   /** for the error message: 'write' or 'read' of what */
   what: string
+  /**
+   * Whether an answer may complete the majority early. A read passes one
+   * that discounts "absent" from a stand-in: a fallback that never saw the
+   * write must not outvote a slow home replica that did. Answers that are
+   * not decisive still count once every request has ended.
+   *
+   * @default every answer is decisive
+   */
+  decisive?: (answer: QuorumAnswer<T>) => boolean
 }
 
 export async function quorum<T> (init: QuorumInit<T>): Promise<QuorumRound<T>> {
@@ -52,8 +61,9 @@ export async function quorum<T> (init: QuorumInit<T>): Promise<QuorumRound<T>> {
   const done = new Promise<{ answers: ReadonlyArray<QuorumAnswer<T>>, failures: readonly ReplicaFailure[] }>(resolve => { resolveDone = resolve })
   return new Promise<QuorumRound<T>>((resolve, reject) => {
     let settled = false
+    let decisive = 0
     const check = (): void => {
-      if (!settled && answers.length >= init.need) {
+      if (!settled && (decisive >= init.need || (inFlight === 0 && answers.length >= init.need))) {
         settled = true
         resolve({ answers: [...answers], failures: [...failures], done })
       }
@@ -72,7 +82,11 @@ export async function quorum<T> (init: QuorumInit<T>): Promise<QuorumRound<T>> {
     const start = (peer: string, handedOff: boolean): void => {
       inFlight++
       init.ask(peer)
-        .then(value => { answers.push({ peer, value, handedOff }) }, (err: unknown) => {
+        .then(value => {
+          const answer = { peer, value, handedOff }
+          answers.push(answer)
+          if (init.decisive?.(answer) ?? true) decisive++
+        }, (err: unknown) => {
           failures.push({ peer, code: wireCodeOf(err), message: err instanceof Error ? err.message : String(err) })
           const next = init.fallbacks[nextFallback++]
           if (next !== undefined) start(next, true)

@@ -173,7 +173,9 @@ export class RefClient {
     const round = await abortable(quorum({
       ...plan,
       what: `read of ${loc.bucket}/${loc.key}`,
-      ask: async (peer) => this.peers.get(peerIdFromString(peer), loc, options)
+      ask: async (peer) => this.peers.get(peerIdFromString(peer), loc, options),
+      // a stand-in that holds nothing may simply never have seen the write: wait for the home replicas
+      decisive: a => !a.handedOff || a.value !== undefined
     }), options)
     const newest = newestOf(round.answers)
     if (newest != null) this.absorb(newest.version)

@@ -44,6 +44,27 @@ describe('quorum rounds', () => {
     assert.deepEqual(all.failures.map(f => [f.peer, f.code]), [['a', 'ERR_PEER_UNREACHABLE'], ['b', 'ERR_PEER_UNREACHABLE']])
   })
 
+  it('waits for a slow home replica rather than let a stand-in\'s empty answer complete the majority', async () => {
+    const decisive = (a: { value: string | undefined, handedOff: boolean }): boolean => !a.handedOff || a.value !== undefined
+    // home replicas: a (slow, holds the record), b (missed the write), c (fails at once, so d stands in; d never saw the write)
+    const round = await quorum<string | undefined>({
+      replicas: ['a', 'b', 'c'],
+      fallbacks: ['d'],
+      need: 2,
+      what: 'test',
+      decisive,
+      ask: async (peer) => {
+        if (peer === 'c') throw Object.assign(new Error('c down'), { code: 'ERR_PEER_UNREACHABLE' })
+        await sleep(peer === 'a' ? 60 : 1)
+        return peer === 'a' ? 'A' : undefined
+      }
+    })
+    assert.ok(round.answers.some(a => a.value === 'A'), 'the home replica that holds it was waited for')
+    // with every request ended, non-decisive answers still count
+    const ended = await quorum<string | undefined>({ replicas: ['b'], fallbacks: ['d'], need: 2, what: 'test', decisive, ask: async () => undefined })
+    assert.equal(ended.answers.length, 2)
+  })
+
   it('starts stand-ins at once for replicas the caller left out as down', async () => {
     const asked: string[] = []
     const round = await quorum({
