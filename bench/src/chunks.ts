@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { generateMeshKey } from '@weft/node'
 import { createPlacement, partitionOfDigest } from '@weft/placement'
@@ -8,6 +9,7 @@ import { measureLibp2pStreamMBps } from './harness/ceilings.js'
 import { describeLoad, measureBackgroundLoad, watchContention } from './harness/machine.js'
 import { sampleRss } from './harness/rss.js'
 import { spawnWorker } from './harness/spawn-worker.js'
+import { makeTempRoot, removeTempRoot } from './harness/temp.js'
 import { mbps, percentile, sortedCopy } from './harness/stats.js'
 import { fmt, note, record } from './report.js'
 import type { BenchClient } from './chunks-client.js'
@@ -34,7 +36,7 @@ import type { ClusterMap, PlacementPolicy } from '@weft/placement'
 
 const SCENARIO = 'chunks'
 const MiB = 1024 * 1024
-const NODE_WORKER = new URL('./chunks-node-worker.js', import.meta.url)
+const NODE_WORKER = new URL('./workers/mesh-node.js', import.meta.url)
 const POLICY: PlacementPolicy = { replicas: 3, spread: 'host' }
 
 interface NodeHello { ready: boolean, peerId: string, addrs: string[] }
@@ -57,11 +59,12 @@ export default async function chunks (argv: string[]): Promise<void> {
   const meshKey = new TextDecoder().decode(generateMeshKey())
   const env = { WEFT_BENCH_MESH_KEY: meshKey }
   const nodes: Array<Worker<NodeHello>> = []
+  const root = await makeTempRoot(SCENARIO)
   let client: BenchClient | undefined
   try {
-    nodes.push(await spawnWorker<NodeHello>(NODE_WORKER, ['bench/dc1/r1/h0'], { env, name: 'chunks-node-0', cpuProf: args.cpuProf }))
+    nodes.push(await spawnWorker<NodeHello>(NODE_WORKER, [path.join(root, 'n0'), 'bench/dc1/r1/h0'], { env, name: 'chunks-node-0', cpuProf: args.cpuProf }))
     const seed = nodes[0]!.hello.addrs[0] ?? ''
-    nodes.push(...await Promise.all([1, 2].map(async i => spawnWorker<NodeHello>(NODE_WORKER, [`bench/dc1/r1/h${i}`, seed], { env, name: `chunks-node-${i}`, cpuProf: args.cpuProf }))))
+    nodes.push(...await Promise.all([1, 2].map(async i => spawnWorker<NodeHello>(NODE_WORKER, [path.join(root, `n${i}`), `bench/dc1/r1/h${i}`, seed], { env, name: `chunks-node-${i}`, cpuProf: args.cpuProf }))))
     const ids = nodes.map(n => n.hello.peerId)
     await converged(nodes, ids)
     client = await startBenchClient(meshKey, nodes.map(n => n.hello.addrs))
@@ -161,6 +164,7 @@ export default async function chunks (argv: string[]): Promise<void> {
   } finally {
     await client?.stop()
     await Promise.all(nodes.map(async n => n.stop()))
+    await removeTempRoot(root)
   }
 }
 

@@ -1,9 +1,11 @@
+import path from 'node:path'
 import { generateMeshKey } from '@weft/node'
 import { numberOption, parseArgs } from './harness/args.js'
 import { measureLibp2pStreamMBps } from './harness/ceilings.js'
 import { describeLoad, measureBackgroundLoad, watchContention } from './harness/machine.js'
 import { sampleRss } from './harness/rss.js'
 import { spawnWorker } from './harness/spawn-worker.js'
+import { makeTempRoot, removeTempRoot } from './harness/temp.js'
 import { mbps, median } from './harness/stats.js'
 import { fmt, note, record } from './report.js'
 import type { Worker } from './harness/spawn-worker.js'
@@ -31,7 +33,7 @@ import type { Worker } from './harness/spawn-worker.js'
 
 const SCENARIO = 'client'
 const MiB = 1024 * 1024
-const NODE_WORKER = new URL('./chunks-node-worker.js', import.meta.url)
+const NODE_WORKER = new URL('./workers/mesh-node.js', import.meta.url)
 const CLIENT_WORKER = new URL('./workers/client-worker.js', import.meta.url)
 /** the client's read-ahead (DEFAULT_READ_AHEAD_CHUNKS): the ceiling runs as many requests at once */
 const CONCURRENCY = 8
@@ -52,11 +54,12 @@ export default async function client (argv: string[]): Promise<void> {
   const meshKey = new TextDecoder().decode(generateMeshKey())
   const env = { WEFT_BENCH_MESH_KEY: meshKey, WEFT_BENCH_NODES: '3' }
   const nodes: Array<Worker<NodeHello>> = []
+  const root = await makeTempRoot(SCENARIO)
   let worker: Worker | undefined
   try {
-    nodes.push(await spawnWorker<NodeHello>(NODE_WORKER, ['bench/dc1/r1/h0'], { env, name: 'client-node-0' }))
+    nodes.push(await spawnWorker<NodeHello>(NODE_WORKER, [path.join(root, 'n0'), 'bench/dc1/r1/h0'], { env, name: 'client-node-0' }))
     const seed = nodes[0]!.hello.addrs[0] ?? ''
-    nodes.push(...await Promise.all([1, 2].map(async i => spawnWorker<NodeHello>(NODE_WORKER, [`bench/dc1/r1/h${i}`, seed], { env, name: `client-node-${i}` }))))
+    nodes.push(...await Promise.all([1, 2].map(async i => spawnWorker<NodeHello>(NODE_WORKER, [path.join(root, `n${i}`), `bench/dc1/r1/h${i}`, seed], { env, name: `client-node-${i}` }))))
     worker = await spawnWorker(CLIENT_WORKER, [seed], { env, name: 'client-worker', cpuProf: args.cpuProf })
     const w = worker
     const pids = [w.pid, ...nodes.map(n => n.pid)]
@@ -95,6 +98,7 @@ export default async function client (argv: string[]): Promise<void> {
   } finally {
     await worker?.stop()
     await Promise.all(nodes.map(async n => n.stop()))
+    await removeTempRoot(root)
   }
   note(SCENARIO, `after: ${describeLoad(await measureBackgroundLoad())}`)
 }

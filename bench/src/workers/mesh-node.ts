@@ -11,7 +11,8 @@ import type { HealInit, WeftNode } from '@weft/node'
  * removes, so a killed node leaves nothing behind once the parent cleans up.
  * Reconciler options (JSON HealInit), if any, in WEFT_BENCH_HEAL.
  * Hello: `{ ready, peerId, addrs }`. Commands: `{ op: 'members' }` (peer
- * ids this node sees up), `{ op: 'usage' }` (CPU time, peak RSS, store usage),
+ * ids this node sees up), `{ op: 'map' }` (its cluster map), `{ op: 'usage' }`
+ * (CPU time, peak RSS, store usage),
  * `{ op: 'heal' }` (the reconciler's status, store usage, members up, RSS).
  */
 
@@ -36,6 +37,8 @@ serveWorker({
     switch (command.op) {
       case 'members':
         return { up: started.members().filter(m => m.liveness === 'up').map(m => m.peerId) }
+      case 'map':
+        return { map: started.getMap() }
       case 'usage':
         return { cpuUsage: process.cpuUsage(), maxRssKiB: process.resourceUsage().maxRSS, rssBytes: process.memoryUsage.rss(), store: started.store.usage() }
       case 'heal':
