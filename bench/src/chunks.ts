@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { generateMeshKey } from '@weft/node'
+import { generateMeshKey, NODE_PROCESS_V8_FLAGS } from '@weft/node'
 import { createPlacement, partitionOfDigest } from '@weft/placement'
 import { planChunkWrite, writeChunk } from '@weft/protocol'
 import { ChunkSet, runConcurrently, startBenchClient } from './chunks-client.js'
@@ -62,9 +62,9 @@ export default async function chunks (argv: string[]): Promise<void> {
   const root = await makeTempRoot(SCENARIO)
   let client: BenchClient | undefined
   try {
-    nodes.push(await spawnWorker<NodeHello>(NODE_WORKER, [path.join(root, 'n0'), 'bench/dc1/r1/h0'], { env, name: 'chunks-node-0', cpuProf: args.cpuProf }))
+    nodes.push(await spawnWorker<NodeHello>(NODE_WORKER, [path.join(root, 'n0'), 'bench/dc1/r1/h0'], { env, execArgv: [...NODE_PROCESS_V8_FLAGS], name: 'chunks-node-0', cpuProf: args.cpuProf }))
     const seed = nodes[0]!.hello.addrs[0] ?? ''
-    nodes.push(...await Promise.all([1, 2].map(async i => spawnWorker<NodeHello>(NODE_WORKER, [path.join(root, `n${i}`), `bench/dc1/r1/h${i}`, seed], { env, name: `chunks-node-${i}`, cpuProf: args.cpuProf }))))
+    nodes.push(...await Promise.all([1, 2].map(async i => spawnWorker<NodeHello>(NODE_WORKER, [path.join(root, `n${i}`), `bench/dc1/r1/h${i}`, seed], { env, execArgv: [...NODE_PROCESS_V8_FLAGS], name: `chunks-node-${i}`, cpuProf: args.cpuProf }))))
     const ids = nodes.map(n => n.hello.peerId)
     await converged(nodes, ids)
     client = await startBenchClient(meshKey, nodes.map(n => n.hello.addrs))

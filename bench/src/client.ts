@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { generateMeshKey } from '@weft/node'
+import { generateMeshKey, NODE_PROCESS_V8_FLAGS } from '@weft/node'
 import { numberOption, parseArgs } from './harness/args.js'
 import { measureLibp2pStreamMBps } from './harness/ceilings.js'
 import { describeLoad, measureBackgroundLoad, watchContention } from './harness/machine.js'
@@ -57,9 +57,9 @@ export default async function client (argv: string[]): Promise<void> {
   const root = await makeTempRoot(SCENARIO)
   let worker: Worker | undefined
   try {
-    nodes.push(await spawnWorker<NodeHello>(NODE_WORKER, [path.join(root, 'n0'), 'bench/dc1/r1/h0'], { env, name: 'client-node-0' }))
+    nodes.push(await spawnWorker<NodeHello>(NODE_WORKER, [path.join(root, 'n0'), 'bench/dc1/r1/h0'], { env, execArgv: [...NODE_PROCESS_V8_FLAGS], name: 'client-node-0' }))
     const seed = nodes[0]!.hello.addrs[0] ?? ''
-    nodes.push(...await Promise.all([1, 2].map(async i => spawnWorker<NodeHello>(NODE_WORKER, [path.join(root, `n${i}`), `bench/dc1/r1/h${i}`, seed], { env, name: `client-node-${i}` }))))
+    nodes.push(...await Promise.all([1, 2].map(async i => spawnWorker<NodeHello>(NODE_WORKER, [path.join(root, `n${i}`), `bench/dc1/r1/h${i}`, seed], { env, execArgv: [...NODE_PROCESS_V8_FLAGS], name: `client-node-${i}` }))))
     worker = await spawnWorker(CLIENT_WORKER, [seed], { env, name: 'client-worker', cpuProf: args.cpuProf })
     const w = worker
     const pids = [w.pid, ...nodes.map(n => n.pid)]

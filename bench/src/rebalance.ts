@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { generateMeshKey } from '@weft/node'
+import { generateMeshKey, NODE_PROCESS_V8_FLAGS } from '@weft/node'
 import { numberOption, parseArgs } from './harness/args.js'
 import { startCeilingPair } from './harness/ceilings.js'
 import { describeLoad, measureBackgroundLoad, watchContention } from './harness/machine.js'
@@ -57,7 +57,7 @@ export default async function rebalance (argv: string[]): Promise<void> {
     record({ scenario: SCENARIO, metric: 'raw TCP MB/s, 1 connection (this run)', value: ceiling.mbps, unit: 'MB/s' })
 
     const spawn = async (i: number, seeds: string[]): Promise<Worker<NodeHello>> =>
-      await spawnWorker<NodeHello>(NODE_SCRIPT, [path.join(root, `n${i}`), `bench/dc1/r1/h${i}`, ...seeds], { env, name: `${SCENARIO}-node-${i}`, cpuProf: args.cpuProf })
+      await spawnWorker<NodeHello>(NODE_SCRIPT, [path.join(root, `n${i}`), `bench/dc1/r1/h${i}`, ...seeds], { env, execArgv: [...NODE_PROCESS_V8_FLAGS], name: `${SCENARIO}-node-${i}`, cpuProf: args.cpuProf })
     nodes.push(await spawn(0, []))
     const seed = nodes[0]!.hello.addrs[0]!
     nodes.push(...await Promise.all([1, 2].map(async i => spawn(i, [seed]))))

@@ -49,17 +49,21 @@ export default async function throughput (argv: string[]): Promise<void> {
       let clientRss = sampleRss(client.pid)
       let contention = watchContention(all)
       const put = await putLarge(client, 'bench', 'large', bytes)
-      const putOthers = contention.stop().othersShare
+      const putWindow = contention.stop()
+      const putOthers = putWindow.othersShare
       const clientPut = clientRss.stop()
 
       const gets: number[] = []
       const getOthers: number[] = []
+      const getCpu: number[][] = []
       clientRss = sampleRss(client.pid)
       for (let i = 0; i < runs; i++) {
         tcpRuns.push(await tcp.throughput({ bytes: ceilingBytes, runs: 1, warmupBytes: 0 }))
         contention = watchContention(all)
         gets.push((await getLarge(client, 'bench', 'large', bytes)).mbps)
-        getOthers.push(contention.stop().othersShare)
+        const window = contention.stop()
+        getOthers.push(window.othersShare)
+        getCpu.push(window.cpuSeconds)
       }
       const clientGet = clientRss.stop()
       const nodes = nodeRss.stop()
@@ -80,12 +84,28 @@ export default async function throughput (argv: string[]): Promise<void> {
       for (const [what, r] of [['put', clientPut], ['get', clientGet]] as const) {
         record({ scenario: SCENARIO, metric: `client peak RSS during the ${what}`, value: r.peakBytes / MiB, unit: 'MiB', ceiling: CLIENT_RSS_BUDGET_MIB, ceilingName: 'budget', target: `<= ${CLIENT_RSS_BUDGET_MIB} MiB`, met: r.peakBytes <= CLIENT_RSS_BUDGET_MIB * MiB, detail: { hwmMiB: r.hwmBytes / MiB } })
       }
+      cpuPerGB('put', putWindow.cpuSeconds.slice(0, pids.length), bytes)
+      cpuPerGB(`get (sum of ${runs})`, sumColumns(getCpu).slice(0, pids.length), bytes * runs)
       note(SCENARIO, `other processes took ${pct(putOthers)} of the CPU during the put and ${getOthers.map(pct).join(', ')} during the gets${Math.max(putOthers, ...getOthers) > 0.1 ? ' (BUSY: rerun on a quiet box before quoting)' : ''}`)
     })
   } finally {
     await tcp.stop()
   }
   note(SCENARIO, `after: ${describeLoad(await measureBackgroundLoad())}`)
+}
+
+/** Notes the CPU seconds per GB moved of the client and each node (the first of `seconds` is the client, then the nodes): where a run's two cores went. */
+function cpuPerGB (what: string, seconds: readonly number[], bytes: number): void {
+  const perGB = seconds.map(s => s / (bytes / 1e9))
+  const [client = 0, ...nodes] = perGB
+  const total = perGB.reduce((a, b) => a + b, 0)
+  note(SCENARIO, `${what}: CPU s/GB client ${client.toFixed(2)}, nodes ${nodes.map(n => n.toFixed(2)).join(' + ')}, all ${total.toFixed(2)} (2 cores: the rate cannot beat ${fmt(2 / total)} GB/s)`)
+}
+
+function sumColumns (rows: readonly number[][]): number[] {
+  const out: number[] = []
+  for (const row of rows) row.forEach((v, i) => { out[i] = (out[i] ?? 0) + v })
+  return out
 }
 
 function pct (share: number): string {

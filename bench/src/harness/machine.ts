@@ -78,7 +78,12 @@ function processTicks (pid: number): number {
 export interface Contention {
   /** share of the machine's CPU capacity, 0-1, used by processes other than ours during the window */
   othersShare: number
+  /** CPU seconds (user + system) each of the watched `pids` used during the window, in their order */
+  cpuSeconds: number[]
 }
+
+/** clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux) */
+const TICKS_PER_SECOND = 100
 
 /**
  * Measures how much CPU processes other than `pids` (and this one) used
@@ -92,10 +97,12 @@ export function watchContention (pids: readonly number[]): { stop(): Contention 
   return {
     stop: () => {
       const m1 = machineTicks()
-      if (m0 == null || m1 == null || m1.total <= m0.total) return { othersShare: 0 }
-      const ours = all.reduce((sum, pid, i) => sum + processTicks(pid) - (p0[i] ?? 0), 0)
+      const used = all.map((pid, i) => processTicks(pid) - (p0[i] ?? 0))
+      const cpuSeconds = used.slice(1).map(t => t / TICKS_PER_SECOND)
+      if (m0 == null || m1 == null || m1.total <= m0.total) return { othersShare: 0, cpuSeconds }
+      const ours = used.reduce((sum, t) => sum + t, 0)
       const others = (m1.busy - m0.busy) - ours
-      return { othersShare: Math.max(0, others / (m1.total - m0.total)) }
+      return { othersShare: Math.max(0, others / (m1.total - m0.total)), cpuSeconds }
     }
   }
 }

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { generateMeshKey } from '@weft/node'
+import { generateMeshKey, NODE_PROCESS_V8_FLAGS } from '@weft/node'
 import { sampleRss } from './rss.js'
 import { spawnWorker } from './spawn-worker.js'
 import { makeTempRoot, removeTempRoot } from './temp.js'
@@ -59,7 +59,7 @@ export async function startMesh (init: BenchMeshInit): Promise<BenchMesh> {
   }
   try {
     const spawn = async (i: number, seeds: string[]): Promise<Worker<MeshNodeHello>> =>
-      await spawnWorker<MeshNodeHello>(NODE_SCRIPT, [path.join(root, `n${i}`), `bench/dc1/r1/h${i}`, ...seeds], { env, name: `${init.name}-node-${i}`, cpuProf: init.cpuProf, signal: init.signal })
+      await spawnWorker<MeshNodeHello>(NODE_SCRIPT, [path.join(root, `n${i}`), `bench/dc1/r1/h${i}`, ...seeds], { env, execArgv: [...NODE_PROCESS_V8_FLAGS], name: `${init.name}-node-${i}`, cpuProf: init.cpuProf, signal: init.signal })
     nodes.push(await spawn(0, []))
     const seed = nodes[0]?.hello.addrs[0] ?? ''
     const rest = await Promise.allSettled(Array.from({ length: count - 1 }, async (_, i) => await spawn(i + 1, [seed])))

@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-heap-size=128
+// the flags after `node` are NODE_PROCESS_V8_FLAGS of @weft/node (a test checks they match): every weft process, nodes above all, starts with them
 import '@weft/protocol/polyfill'
 import { main } from './main.js'
 

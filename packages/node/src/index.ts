@@ -203,6 +203,7 @@ export function generateMeshKey (): Uint8Array {
 }
 
 export { WeftNode, resolveTimings } from './node.js'
+export { NODE_PROCESS_V8_FLAGS } from './process-flags.js'
 export type { NodeStatus } from './node.js'
 export type { NodeComponent } from './component.js'
 export { openChunkStore } from './store/index.js'

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { CHILD_START_TIMEOUT_MS, CHILD_STOP_TIMEOUT_MS } from '../constants.js'
 import { CliError } from '../errors.js'
+import { NODE_PROCESS_V8_FLAGS } from '@weft/node'
 import type { StartedInfo } from '../node/output.js'
 import type { ChildProcess } from 'node:child_process'
 
@@ -23,6 +24,11 @@ export interface ChildInit {
   onUnexpectedExit: (child: ChildNode, how: string) => void
 }
 
+/** The node command line of one child: the node process flags, then `weft node start` speaking JSON and stopping when its stdin closes. */
+export function childNodeArgv (bin: string, args: readonly string[]): string[] {
+  return [...NODE_PROCESS_V8_FLAGS, bin, 'node', 'start', ...args, '--json', '--quiet', '--stop-with-stdin']
+}
+
 export class ChildNode {
   readonly name: string
   private readonly proc: ChildProcess
@@ -34,7 +40,7 @@ export class ChildNode {
 
   constructor (private readonly init: ChildInit) {
     this.name = init.name
-    this.proc = spawn(process.execPath, [init.bin, 'node', 'start', ...init.args, '--json', '--quiet', '--stop-with-stdin'], {
+    this.proc = spawn(process.execPath, childNodeArgv(init.bin, init.args), {
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe']
     })
