@@ -1,5 +1,6 @@
 import { numberOption, parseArgs } from './harness/args.js'
 import { mergeThroughput, startCeilingPair } from './harness/ceilings.js'
+import { measureFsyncedWrites } from './harness/disk.js'
 import { describeLoad, measureBackgroundLoad, watchContention } from './harness/machine.js'
 import { sampleRss } from './harness/rss.js'
 import { largeGetKey, rememberFigure } from './harness/same-run.js'
@@ -18,6 +19,11 @@ import type { RssStats } from './harness/rss.js'
  *
  * Figures: put and get MB/s with raw TCP beside them (targets: get >= 0.6 x,
  * put >= 0.25 x raw TCP), and the peak RSS of each node and of the client.
+ * Beside them, what this one box allows at most, from the same run: TLS 1.3
+ * on one connection (runs interleaved like raw TCP's) for the get, and the
+ * disk's fsynced write rate over three writers, divided by r, for the put
+ * (all replicas share that disk); and the CPU seconds per GB the client and
+ * each node spent (two cores bound the sum).
  *
  * `npm run bench -- throughput [--full] [--bytes=1Gi] [--runs=3] [--cpu-prof]`
  * Quick (default) moves 256 MiB, `--full` 1 GiB.
@@ -25,6 +31,7 @@ import type { RssStats } from './harness/rss.js'
 
 const SCENARIO = 'throughput'
 const MiB = 1024 * 1024
+const REPLICAS = 3
 const GET_TARGET = 0.6
 const PUT_TARGET = 0.25
 /** the RSS figures are judged against the memory targets of the issue */
@@ -40,11 +47,15 @@ export default async function throughput (argv: string[]): Promise<void> {
   note(SCENARIO, `${args.full ? 'full' : 'QUICK (--full for 1 GiB)'}: one object of ${size}, 3 node processes + 1 client process, r = 3; put once, get ${runs} times; raw TCP ${fmt(ceilingBytes / MiB)} MiB per run between two other processes, runs interleaved with weft's; 1 MB = 1e6 B`)
   note(SCENARIO, `before: ${describeLoad(await measureBackgroundLoad())}`)
 
+  // the disk every replica writes to, and TLS on one connection: what this box allows a put and a get at most
+  const disk = await measureFsyncedWrites({ bytes: Math.min(bytes, 256 * MiB), writers: REPLICAS })
   const tcp = await startCeilingPair('tcp', { cpuProf: args.cpuProf })
+  const tls = await startCeilingPair('tls').catch(async (err: unknown) => { await tcp.stop(); throw err })
   try {
     const tcpRuns: ThroughputResult[] = [await tcp.throughput({ bytes: ceilingBytes, runs: 1 })]
+    const tlsRuns: ThroughputResult[] = [await tls.throughput({ bytes: ceilingBytes, runs: 1 })]
     await withWeft({ name: SCENARIO, cpuProf: args.cpuProf }, async ({ mesh, client, pids }) => {
-      const all = [...pids, tcp.client.pid, tcp.server.pid]
+      const all = [...pids, tcp.client.pid, tcp.server.pid, tls.client.pid, tls.server.pid]
       const nodeRss = mesh.sampleRss()
       let clientRss = sampleRss(client.pid)
       let contention = watchContention(all)
@@ -59,6 +70,7 @@ export default async function throughput (argv: string[]): Promise<void> {
       clientRss = sampleRss(client.pid)
       for (let i = 0; i < runs; i++) {
         tcpRuns.push(await tcp.throughput({ bytes: ceilingBytes, runs: 1, warmupBytes: 0 }))
+        tlsRuns.push(await tls.throughput({ bytes: ceilingBytes, runs: 1, warmupBytes: 0 }))
         contention = watchContention(all)
         gets.push((await getLarge(client, 'bench', 'large', bytes)).mbps)
         const window = contention.stop()
@@ -74,6 +86,14 @@ export default async function throughput (argv: string[]): Promise<void> {
       const getMBps = median(gets)
       record({ scenario: SCENARIO, metric: `get ${size}, 1 client, 3 nodes`, value: getMBps, unit: 'MB/s', ...beside, target: `>= ${GET_TARGET} x raw TCP`, met: getMBps >= GET_TARGET * ceiling.mbps, detail: { runs: gets, othersCpuShare: getOthers } })
       record({ scenario: SCENARIO, metric: `put ${size}, r=3, 1 client, 3 nodes`, value: put.mbps, unit: 'MB/s', ...beside, target: `>= ${PUT_TARGET} x raw TCP`, met: put.mbps >= PUT_TARGET * ceiling.mbps, detail: { ms: put.ms, othersCpuShare: putOthers } })
+      const tlsCeiling = mergeThroughput(tlsRuns)
+      const tlsCpu = tlsCeiling.senderCpuSecondsPerGB + tlsCeiling.receiverCpuSecondsPerGB
+      record({ scenario: SCENARIO, metric: 'TLS 1.3 MB/s, 1 connection (this run)', value: tlsCeiling.mbps, unit: 'MB/s', ...beside, detail: { runs: tlsCeiling.runs.map(r => r.mbps), cpuSecondsPerGB: tlsCpu, cipher: tlsCeiling.cipher } })
+      record({ scenario: SCENARIO, metric: `get ${size} beside TLS 1.3 on one connection`, value: getMBps, unit: 'MB/s', ceiling: tlsCeiling.mbps, ceilingName: 'TLS 1.3' })
+      const diskBound = disk.mbps / REPLICAS
+      record({ scenario: SCENARIO, metric: `disk: fsynced 4 MiB file writes, ${REPLICAS} writers (this run)`, value: disk.mbps, unit: 'MB/s', ...beside })
+      record({ scenario: SCENARIO, metric: `put ${size} beside the disk's bound at r=${REPLICAS} (disk / ${REPLICAS})`, value: put.mbps, unit: 'MB/s', ceiling: diskBound, ceilingName: `disk / ${REPLICAS}` })
+      note(SCENARIO, `bounds on this box: every replica writes to one disk, so a put at r = ${REPLICAS} cannot beat ${fmt(diskBound)} MB/s = ${(diskBound / ceiling.mbps).toFixed(3)} x raw TCP (target ${PUT_TARGET} x); a get at ${GET_TARGET} x raw TCP may spend ${fmt(2 / (GET_TARGET * ceiling.mbps / 1000))} CPU s/GB on 2 cores in all, and TLS alone (send + receive, this run) costs ${fmt(tlsCpu)}`)
       rememberFigure(largeGetKey(bytes), { value: getMBps, unit: 'MB/s', what: `weft get of ${size} (throughput scenario, median of ${runs})` })
       shortfall(getMBps / ceiling.mbps, GET_TARGET, 'get')
       shortfall(put.mbps / ceiling.mbps, PUT_TARGET, 'put')
@@ -89,7 +109,7 @@ export default async function throughput (argv: string[]): Promise<void> {
       note(SCENARIO, `other processes took ${pct(putOthers)} of the CPU during the put and ${getOthers.map(pct).join(', ')} during the gets${Math.max(putOthers, ...getOthers) > 0.1 ? ' (BUSY: rerun on a quiet box before quoting)' : ''}`)
     })
   } finally {
-    await tcp.stop()
+    await Promise.all([tcp.stop(), tls.stop()])
   }
   note(SCENARIO, `after: ${describeLoad(await measureBackgroundLoad())}`)
 }
