@@ -65,6 +65,7 @@ export default async function throughput (argv: string[]): Promise<void> {
       const clientPut = clientRss.stop()
 
       const gets: number[] = []
+      const extra: string[] = []
       const getOthers: number[] = []
       const getCpu: number[][] = []
       clientRss = sampleRss(client.pid)
@@ -72,7 +73,9 @@ export default async function throughput (argv: string[]): Promise<void> {
         tcpRuns.push(await tcp.throughput({ bytes: ceilingBytes, runs: 1, warmupBytes: 0 }))
         tlsRuns.push(await tls.throughput({ bytes: ceilingBytes, runs: 1, warmupBytes: 0 }))
         contention = watchContention(all)
-        gets.push((await getLarge(client, 'bench', 'large', bytes)).mbps)
+        const got = await getLarge(client, 'bench', 'large', bytes)
+        gets.push(got.mbps)
+        extra.push(`${got.hedges} hedges and ${got.failovers} failovers for ${got.chunks} chunks`)
         const window = contention.stop()
         getOthers.push(window.othersShare)
         getCpu.push(window.cpuSeconds)
@@ -104,6 +107,7 @@ export default async function throughput (argv: string[]): Promise<void> {
       for (const [what, r] of [['put', clientPut], ['get', clientGet]] as const) {
         record({ scenario: SCENARIO, metric: `client peak RSS during the ${what}`, value: r.peakBytes / MiB, unit: 'MiB', ceiling: CLIENT_RSS_BUDGET_MIB, ceilingName: 'budget', target: `<= ${CLIENT_RSS_BUDGET_MIB} MiB`, met: r.peakBytes <= CLIENT_RSS_BUDGET_MIB * MiB, detail: { hwmMiB: r.hwmBytes / MiB } })
       }
+      note(SCENARIO, `gets: ${extra.join('; ')}`)
       cpuPerGB('put', putWindow.cpuSeconds.slice(0, pids.length), bytes)
       cpuPerGB(`get (sum of ${runs})`, sumColumns(getCpu).slice(0, pids.length), bytes * runs)
       note(SCENARIO, `other processes took ${pct(putOthers)} of the CPU during the put and ${getOthers.map(pct).join(', ')} during the gets${Math.max(putOthers, ...getOthers) > 0.1 ? ' (BUSY: rerun on a quiet box before quoting)' : ''}`)

@@ -66,10 +66,18 @@ export async function putLarge (client: Worker, bucket: string, key: string, byt
 }
 
 /** Reads bucket/key whole; throws unless it has `bytes` bytes. */
-export async function getLarge (client: Worker, bucket: string, key: string, bytes: number): Promise<TimedTransfer> {
-  const r = await client.request<{ ms: number, bytes: number }>({ op: 'get', bucket, key }, { timeoutMs: LONG_REQUEST_MS })
+/** A get's transfer, with what its reads cost beyond one request per chunk. */
+export interface GetTransfer extends TimedTransfer {
+  chunks: number
+  /** extra requests sent because the first was slow (each may move a chunk's bytes again) */
+  hedges: number
+  failovers: number
+}
+
+export async function getLarge (client: Worker, bucket: string, key: string, bytes: number): Promise<GetTransfer> {
+  const r = await client.request<{ ms: number, bytes: number, chunks: number, hedges: number, failovers: number }>({ op: 'get', bucket, key }, { timeoutMs: LONG_REQUEST_MS })
   if (r.bytes !== bytes) throw new Error(`get returned ${r.bytes} of ${bytes} bytes`)
-  return { ms: r.ms, bytes, mbps: mbps(bytes, r.ms / 1000) }
+  return { ms: r.ms, bytes, mbps: mbps(bytes, r.ms / 1000), chunks: r.chunks, hedges: r.hedges, failovers: r.failovers }
 }
 
 /** What a worker's timed loop answers (workers/timed-loop.ts). */

@@ -46,6 +46,7 @@ serveWorker({
         return { ms: performance.now() - started, size: r.size }
       }
       case 'get': {
+        const before = c.readStats()
         const started = performance.now()
         let bytes = 0
         let xor = 0
@@ -53,7 +54,9 @@ serveWorker({
           bytes += b.byteLength
           xor ^= b[b.byteLength - 1] ?? 0
         }
-        return { ms: performance.now() - started, bytes, xor }
+        const ms = performance.now() - started
+        const after = c.readStats()
+        return { ms, bytes, xor, chunks: after.chunks - before.chunks, hedges: after.hedges - before.hedges, failovers: after.failovers - before.failovers }
       }
       case 'putSamples': {
         await ensureBucket(c, bucket, Number(cmd.replicas ?? 3))

@@ -4,7 +4,12 @@
  * The request goes to the first replica in order. If no byte of the answer
  * has arrived within the hedge delay (a high percentile of recent times to
  * first byte), the same request goes to the next replica too and the first
- * verified answer wins; the other is cancelled. Hedges are rationed (an
+ * verified answer wins; the other is cancelled. As soon as one attempt
+ * receives bytes, the attempts that have received none are cancelled: a
+ * late first byte (a request queued behind read-ahead) would otherwise let
+ * both replicas send the whole chunk. A replica cancelled that way stays a
+ * candidate should the flowing one fail; it lost a race only if it was
+ * asked first. Hedges are rationed (an
  * allowance earned per request), so an overloaded client does not double
  * its own load. A replica that errors, times
  * out or sends bytes that fail verification is reported and the next one is
@@ -22,6 +27,17 @@ import type { ReplicaStats } from './stats.js'
 import type { PeerId } from '@libp2p/interface'
 
 const log = logger('weft:client:read')
+
+/** Why an attempt that had received nothing was cancelled: another replica's answer started to flow. */
+class SupersededError extends HedgeLostError {
+  /** launch order of the attempt that is answering */
+  readonly by: number
+
+  constructor (message: string, by: number) {
+    super(message)
+    this.by = by
+  }
+}
 
 /** Why a replica's answer was not used. */
 export type ReplicaFaultKind = 'corrupt' | 'missing' | 'timeout' | 'error'
@@ -91,7 +107,13 @@ export async function hedgedRead (c: HedgedReadComponents, init: HedgedReadInit,
   const cid = read.cid.toString()
   const failures: ReplicaFailure[] = []
   const controllers = new Set<AbortController>()
+  /** attempts that have received no byte yet, by controller: the ones to cancel once another flows */
+  const waiting = new Map<AbortController, { id: string, peer: PeerId }>()
+  /** candidates whose attempt was cancelled because another flowed: asked again, after the untried ones, on a failover */
+  const spare: Array<{ id: string, peer: PeerId }> = []
   let next = 0
+  let launches = 0
+  const remaining = (): number => spare.length + candidates.length - next
   let hedges = 0
   let running = 0
   /** attempts that are receiving bytes: while one is, there is nothing to hedge */
@@ -118,7 +140,7 @@ export async function hedgedRead (c: HedgedReadComponents, init: HedgedReadInit,
     const armHedge = (): void => {
       clearTimeout(hedgeTimer)
       hedgeTimer = undefined
-      if (settled || flowing > 0 || next >= candidates.length || running >= maxAttempts) return
+      if (settled || flowing > 0 || remaining() === 0 || running >= maxAttempts) return
       const delay = c.stats.hedgeDelay()
       hedgeTimer = setTimeout(() => {
         hedgeTimer = undefined
@@ -130,12 +152,14 @@ export async function hedgedRead (c: HedgedReadComponents, init: HedgedReadInit,
       }, delay)
     }
     const launch = (hedge: boolean): void => {
-      const candidate = candidates[next++]
+      const candidate = next < candidates.length ? candidates[next++] : spare.shift()
       if (candidate === undefined) return
+      const order = launches++
       const { id, peer } = candidate
       running++
       const ac = new AbortController()
       controllers.add(ac)
+      waiting.set(ac, candidate)
       const timeout = setTimeout(() => { ac.abort(new AttemptTimeoutError(`no full answer from ${id} within ${attemptTimeoutMs} ms`)) }, attemptTimeoutMs)
       const end = c.stats.begin(id)
       const started = performance.now()
@@ -145,8 +169,14 @@ export async function hedgedRead (c: HedgedReadComponents, init: HedgedReadInit,
         onFirstByte: () => {
           firstByte = true
           flowing++
+          waiting.delete(ac)
           c.stats.latency(id, performance.now() - started)
           clearTimeout(hedgeTimer)
+          for (const [other, who] of waiting) {
+            waiting.delete(other)
+            spare.push(who)
+            other.abort(new SupersededError(`${id} is answering`, order))
+          }
         }
       }).then(parts => {
         if (settled) return
@@ -155,7 +185,16 @@ export async function hedgedRead (c: HedgedReadComponents, init: HedgedReadInit,
         resolve({ parts, peer: id, attempts: next, hedges, hedgeWin: hedge })
       }, (err: unknown) => {
         running--
+        waiting.delete(ac)
         if (firstByte) flowing--
+        // cancelled before its first byte because another attempt is answering: it had waited at
+        // least this long, and if it was asked before the one answering, it lost the race
+        const superseded: unknown = ac.signal.reason
+        if (superseded instanceof SupersededError && !firstByte) {
+          c.stats.latency(id, performance.now() - started, true)
+          if (order < superseded.by) c.stats.lostRace(id)
+          return
+        }
         // cancelled because another replica won (its own error, not a failure that raced with the cancel)
         if (settled && ac.signal.reason instanceof HedgeLostError && (err === ac.signal.reason || err instanceof HedgeLostError)) {
           // lost the race (before its first byte, it had waited at least this long)
@@ -177,7 +216,7 @@ export async function hedgedRead (c: HedgedReadComponents, init: HedgedReadInit,
         c.onFault?.(fault)
         if (settled) return
         failures.push(fault)
-        if (next < candidates.length) {
+        if (remaining() > 0) {
           launch(false)
           armHedge()
         } else if (running === 0) {

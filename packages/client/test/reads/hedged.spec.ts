@@ -51,6 +51,34 @@ describe('reads/hedged: one chunk from the best replica', () => {
     assert.ok(slow > fast, `slow ${slow} > fast ${fast}`)
   })
 
+  it('cancels a hedge that has sent nothing once the first replica starts answering, without holding it against that replica', async () => {
+    // the first byte comes after the hedge delay (a request queued behind read-ahead), then the chunk streams
+    mem.behaviour.set(replicas[0]!.id, { delayMs: 120, pieceDelayMs: 10 })
+    mem.behaviour.set(replicas[1]!.id, { delayMs: 1_000 })
+    const r = await hedgedRead(components(), {}, replicas, { cid: cid(), size: bytes.length })
+    assert.equal(r.peer, replicas[0]!.id)
+    assert.equal(r.hedges, 1, 'the hedge went out')
+    assert.deepEqual(concat(r.parts), Buffer.from(bytes))
+    assert.equal(mem.started.get(replicas[1]!.id), 1)
+    assert.equal(mem.aborted, 1, 'the hedge was cancelled')
+    await sleep(20)
+    assert.equal(mem.totalActive(), 0)
+    assert.equal(faults.length, 0)
+    const hedged = stats.get(replicas[1]!.id)
+    assert.equal(hedged?.failed ?? 0, 0, 'a cancelled hedge is no failure')
+    assert.equal(hedged?.racesLost ?? 0, 0, 'nor a lost race')
+  })
+
+  it('asks a cancelled hedge\'s replica again when the replica that was answering fails', async () => {
+    mem.behaviour.set(replicas[0]!.id, { delayMs: 120, pieceDelayMs: 10, failAfterPieces: 2 })
+    mem.behaviour.set(replicas[1]!.id, { delayMs: 200 })
+    const r = await hedgedRead(components(), {}, replicas.slice(0, 2), { cid: cid(), size: bytes.length })
+    assert.equal(r.peer, replicas[1]!.id)
+    assert.deepEqual(concat(r.parts), Buffer.from(bytes))
+    assert.equal(mem.started.get(replicas[1]!.id), 2, 'hedged, cancelled, then asked again')
+    assert.deepEqual(faults.map(f => [f.peer, f.code]), [[replicas[0]!.id, 'ERR_SESSION_CLOSED']])
+  })
+
   it('fails over from a corrupt replica, reports it, and returns correct bytes', async () => {
     mem.behaviour.set(replicas[0]!.id, { corrupt: true })
     const r = await hedgedRead(components(), { maxAttempts: 1 }, replicas, { cid: cid(), size: bytes.length })

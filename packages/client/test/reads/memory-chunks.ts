@@ -20,6 +20,10 @@ export interface PeerBehaviour {
   corrupt?: boolean
   /** fail every request with this code */
   failCode?: string
+  /** ms between pieces */
+  pieceDelayMs?: number
+  /** fail with ERR_SESSION_CLOSED after sending this many pieces */
+  failAfterPieces?: number
 }
 
 export class MemoryChunks {
@@ -73,7 +77,9 @@ export class MemoryChunks {
       }
       const whole = offset === 0 && options.length === undefined && options.verify !== false
       const hash = whole ? createHash('sha256') : undefined
-      for (let at = 0; at < bytes.byteLength; at += this.pieceSize) {
+      for (let at = 0, sent = 0; at < bytes.byteLength; at += this.pieceSize, sent++) {
+        if (sent === b.failAfterPieces) throw new WeftError('peer went away mid-answer', 'ERR_SESSION_CLOSED')
+        if (sent > 0 && b.pieceDelayMs !== undefined) await sleep(b.pieceDelayMs, options.signal)
         await new Promise(resolve => setImmediate(resolve))
         options.signal?.throwIfAborted()
         const piece = bytes.subarray(at, at + this.pieceSize)

@@ -8,40 +8,43 @@ import type { ChunkId } from './cid.js'
 
 /**
  * Streaming reads of one chunk file. Memory is bounded by READ_BLOCK_SIZE
- * whatever the chunk size, and every yielded byte has been checked: a full
- * read against the chunk's sha2-256 (the last block is held back until the
- * digest matches), a range read against the per-block CRC32s of the blocks it
- * touches. Corruption surfaces as ChunkCorruptError; the caller quarantines.
+ * whatever the chunk size, and every yielded byte has been checked against
+ * the CRC32 the store computed for its 64 KiB block when the chunk was
+ * written (the bytes then hashed to the chunk id): a block that fails is
+ * never yielded. Corruption surfaces as ChunkCorruptError; the caller
+ * quarantines. Reads check CRCs rather than re-hash with sha2-256 because
+ * the reader hashes anyway (a client checks every chunk against its id, a
+ * replica every chunk it is sent) and CRC32 costs a third of the CPU here
+ * (docs/PERFORMANCE.md); both catch the bit rot a node must not serve.
+ * Scrub re-hashes with sha2-256.
  */
 
 /**
- * The whole chunk from `fh` (closed when done), verified against its id
- * before the final block is yielded. The last read asks for one byte more
- * than the index says the chunk has: a longer file shows without an fstat.
+ * The whole chunk from `fh` (closed when done), each block checked before
+ * it is yielded. The last read asks for one byte more than the index says
+ * the chunk has: a longer file shows without an fstat.
  */
-export async function * readFull (fh: fs.FileHandle, id: ChunkId, size: number, signal?: AbortSignal): AsyncGenerator<Uint8Array, void, undefined> {
+export async function * readFull (fh: fs.FileHandle, id: ChunkId, entry: ChunkEntry, signal?: AbortSignal): AsyncGenerator<Uint8Array, void, undefined> {
   try {
-    const hash = createHash('sha256')
-    let pos = 0
+    const { size } = entry
+    const crcs = crcTable(id, entry)
     if (size === 0) {
       await checkEnd(fh, id, 0)
-      checkDigest(hash, id)
       return
     }
+    const span = spanOf(entry.blockSize)
+    let pos = 0
     while (pos < size) {
       signal?.throwIfAborted()
-      const n = Math.min(READ_BLOCK_SIZE, size - pos)
+      const n = Math.min(span, size - pos)
       const last = pos + n === size
       const buf = Buffer.allocUnsafe(last ? n + 1 : n)
       const got = await readUpTo(fh, buf, pos, n)
       if (got < n) throw new ChunkCorruptError(id.cid.toString(), 'file shorter than its index entry')
       if (got > n) throw new ChunkCorruptError(id.cid.toString(), `file is longer than the ${size} bytes the index says`)
       const piece = last ? buf.subarray(0, n) : buf
-      hash.update(piece)
+      checkBlocks(id, piece, pos, entry.blockSize, crcs)
       pos += n
-      if (last) {
-        checkDigest(hash, id)
-      }
       yield piece
     }
   } finally {
@@ -57,25 +60,17 @@ export async function * readFull (fh: fs.FileHandle, id: ChunkId, size: number, 
 export async function * readRange (fh: fs.FileHandle, id: ChunkId, entry: ChunkEntry, offset: number, length: number, signal?: AbortSignal): AsyncGenerator<Uint8Array, void, undefined> {
   try {
     const bs = entry.blockSize
-    const crcs = decodeCrcs(entry.crc)
-    if (crcs.length !== Math.ceil(entry.size / bs)) {
-      throw new ChunkCorruptError(id.cid.toString(), 'checksum table does not match the chunk size')
-    }
+    const crcs = crcTable(id, entry)
     const end = offset + length
     let pos = Math.floor(offset / bs) * bs
     const alignedEnd = Math.min(entry.size, Math.ceil(end / bs) * bs)
-    const span = Math.max(bs, Math.floor(READ_BLOCK_SIZE / bs) * bs)
+    const span = spanOf(bs)
     await checkFileSize(fh, id, entry.size)
     while (pos < alignedEnd) {
       signal?.throwIfAborted()
       const buf = Buffer.allocUnsafe(Math.min(span, alignedEnd - pos))
       await readExactly(fh, buf, pos, id)
-      for (let b = 0; b < buf.byteLength; b += bs) {
-        const index = (pos + b) / bs
-        if (blockCrc(buf.subarray(b, b + bs)) !== crcs[index]) {
-          throw new ChunkCorruptError(id.cid.toString(), `checksum mismatch in block ${index}`)
-        }
-      }
+      checkBlocks(id, buf, pos, bs, crcs)
       const from = Math.max(offset, pos) - pos
       const to = Math.min(end, pos + buf.byteLength) - pos
       pos += buf.byteLength
@@ -125,16 +120,34 @@ export async function checkFile (path: string, id: ChunkId, blockSize: number, s
   }
 }
 
+/** The entry's CRC table, one per block of the chunk. */
+function crcTable (id: ChunkId, entry: ChunkEntry): number[] {
+  const crcs = decodeCrcs(entry.crc)
+  if (crcs.length !== Math.ceil(entry.size / entry.blockSize)) {
+    throw new ChunkCorruptError(id.cid.toString(), 'checksum table does not match the chunk size')
+  }
+  return crcs
+}
+
+/** Bytes per read: READ_BLOCK_SIZE, in whole check blocks. */
+function spanOf (blockSize: number): number {
+  return Math.max(blockSize, Math.floor(READ_BLOCK_SIZE / blockSize) * blockSize)
+}
+
+/** Check every block of `buf`, which starts at block-aligned `pos` of the chunk. */
+function checkBlocks (id: ChunkId, buf: Uint8Array, pos: number, blockSize: number, crcs: readonly number[]): void {
+  for (let b = 0; b < buf.byteLength; b += blockSize) {
+    const index = (pos + b) / blockSize
+    if (blockCrc(buf.subarray(b, b + blockSize)) !== crcs[index]) {
+      throw new ChunkCorruptError(id.cid.toString(), `checksum mismatch in block ${index}`)
+    }
+  }
+}
+
 async function checkFileSize (fh: fs.FileHandle, id: ChunkId, size: number): Promise<void> {
   const st = await fh.stat()
   if (st.size !== size) {
     throw new ChunkCorruptError(id.cid.toString(), `file is ${st.size} bytes, the index says ${size}`)
-  }
-}
-
-function checkDigest (hash: ReturnType<typeof createHash>, id: ChunkId): void {
-  if (!timingSafeEqual(hash.digest(), id.digest)) {
-    throw new ChunkCorruptError(id.cid.toString(), 'sha2-256 mismatch')
   }
 }
 

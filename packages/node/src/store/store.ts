@@ -253,7 +253,7 @@ export class DefaultChunkStore extends TypedEventEmitter<ChunkStoreEvents> imple
       // the reader owns the handle from here (it closes it)
       handedOn = true
       if (offset === 0 && length === entry.size) {
-        yield * readFull(opened.fh, id, entry.size, options.signal)
+        yield * readFull(opened.fh, id, entry, options.signal)
       } else {
         yield * readRange(opened.fh, id, entry, offset, length, options.signal)
       }
