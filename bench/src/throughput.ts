@@ -18,7 +18,9 @@ import type { RssStats } from './harness/rss.js'
  * hits both alike.
  *
  * Figures: put and get MB/s with raw TCP beside them (targets: get >= 0.6 x,
- * put >= 0.25 x raw TCP), and the peak RSS of each node and of the client.
+ * put >= 0.25 x raw TCP), each get also with lent pieces (the client's
+ * `reuseBuffers`, run right after it), and the peak RSS of each node and of
+ * the client.
  * Beside them, what this one box allows at most, from the same run: TLS 1.3
  * on one connection (runs interleaved like raw TCP's) for the get, and the
  * disk's fsynced write rate over three writers, divided by r, for the put
@@ -44,7 +46,7 @@ export default async function throughput (argv: string[]): Promise<void> {
   const runs = Math.max(1, numberOption(args, 'runs', 3))
   const ceilingBytes = numberOption(args, 'ceiling-bytes', Math.min(bytes, 512 * MiB))
   const size = `${fmt(bytes / MiB)} MiB`
-  note(SCENARIO, `${args.full ? 'full' : 'QUICK (--full for 1 GiB)'}: one object of ${size}, 3 node processes + 1 client process, r = 3; put once, get ${runs} times; raw TCP ${fmt(ceilingBytes / MiB)} MiB per run between two other processes, runs interleaved with weft's; 1 MB = 1e6 B`)
+  note(SCENARIO, `${args.full ? 'full' : 'QUICK (--full for 1 GiB)'}: one object of ${size}, 3 node processes + 1 client process, r = 3; put once, get ${runs} times, then ${runs} times with lent pieces; raw TCP ${fmt(ceilingBytes / MiB)} MiB per run between two other processes, runs interleaved with weft's; 1 MB = 1e6 B`)
   note(SCENARIO, `before: ${describeLoad(await measureBackgroundLoad())}`)
 
   // the disk every replica writes to, and TLS on one connection: what this box allows a put and a get at most
@@ -68,6 +70,9 @@ export default async function throughput (argv: string[]): Promise<void> {
       const extra: string[] = []
       const getOthers: number[] = []
       const getCpu: number[][] = []
+      const lentGets: number[] = []
+      const lentReused: number[] = []
+      const lentCpu: number[][] = []
       clientRss = sampleRss(client.pid)
       for (let i = 0; i < runs; i++) {
         tcpRuns.push(await tcp.throughput({ bytes: ceilingBytes, runs: 1, warmupBytes: 0 }))
@@ -81,6 +86,17 @@ export default async function throughput (argv: string[]): Promise<void> {
         getCpu.push(window.cpuSeconds)
       }
       const clientGet = clientRss.stop()
+      // the same reads with lent pieces (reuseBuffers), each after a raw TCP run too
+      clientRss = sampleRss(client.pid)
+      for (let i = 0; i < runs; i++) {
+        tcpRuns.push(await tcp.throughput({ bytes: ceilingBytes, runs: 1, warmupBytes: 0 }))
+        contention = watchContention(all)
+        const lent = await getLarge(client, 'bench', 'large', bytes, { reuse: true })
+        lentGets.push(lent.mbps)
+        lentReused.push(lent.buffersReused)
+        lentCpu.push(contention.stop().cpuSeconds)
+      }
+      const clientLent = clientRss.stop()
       const nodes = nodeRss.stop()
 
       const ceiling = mergeThroughput(tcpRuns)
@@ -97,6 +113,8 @@ export default async function throughput (argv: string[]): Promise<void> {
       record({ scenario: SCENARIO, metric: `disk: fsynced 4 MiB file writes, ${REPLICAS} writers (this run)`, value: disk.mbps, unit: 'MB/s', ...beside })
       record({ scenario: SCENARIO, metric: `put ${size} beside the disk's bound at r=${REPLICAS} (disk / ${REPLICAS})`, value: put.mbps, unit: 'MB/s', ceiling: diskBound, ceilingName: `disk / ${REPLICAS}` })
       note(SCENARIO, `bounds on this box: every replica writes to one disk, so a put at r = ${REPLICAS} cannot beat ${fmt(diskBound)} MB/s = ${(diskBound / ceiling.mbps).toFixed(3)} x raw TCP (target ${PUT_TARGET} x); a get at ${GET_TARGET} x raw TCP may spend ${fmt(2 / (GET_TARGET * ceiling.mbps / 1000))} CPU s/GB on 2 cores in all, and TLS alone (send + receive, this run) costs ${fmt(tlsCpu)}`)
+      const lentMBps = median(lentGets)
+      record({ scenario: SCENARIO, metric: `get ${size}, pieces lent (reuseBuffers)`, value: lentMBps, unit: 'MB/s', ...beside, target: `>= ${GET_TARGET} x raw TCP`, met: lentMBps >= GET_TARGET * ceiling.mbps, detail: { runs: lentGets, buffersReused: lentReused } })
       rememberFigure(largeGetKey(bytes), { value: getMBps, unit: 'MB/s', what: `weft get of ${size} (throughput scenario, median of ${runs})` })
       shortfall(getMBps / ceiling.mbps, GET_TARGET, 'get')
       shortfall(put.mbps / ceiling.mbps, PUT_TARGET, 'put')
@@ -104,12 +122,13 @@ export default async function throughput (argv: string[]): Promise<void> {
       nodes.forEach((n: RssStats, i) => {
         record({ scenario: SCENARIO, metric: `node ${i} peak RSS during put + get`, value: n.peakBytes / MiB, unit: 'MiB', ceiling: NODE_LOAD_RSS_BUDGET_MIB, ceilingName: 'budget under load', target: `<= ${NODE_LOAD_RSS_BUDGET_MIB} MiB`, met: n.peakBytes <= NODE_LOAD_RSS_BUDGET_MIB * MiB, detail: { hwmMiB: n.hwmBytes / MiB } })
       })
-      for (const [what, r] of [['put', clientPut], ['get', clientGet]] as const) {
+      for (const [what, r] of [['put', clientPut], ['get', clientGet], ['get with lent pieces', clientLent]] as const) {
         record({ scenario: SCENARIO, metric: `client peak RSS during the ${what}`, value: r.peakBytes / MiB, unit: 'MiB', ceiling: CLIENT_RSS_BUDGET_MIB, ceilingName: 'budget', target: `<= ${CLIENT_RSS_BUDGET_MIB} MiB`, met: r.peakBytes <= CLIENT_RSS_BUDGET_MIB * MiB, detail: { hwmMiB: r.hwmBytes / MiB } })
       }
       note(SCENARIO, `gets: ${extra.join('; ')}`)
       cpuPerGB('put', putWindow.cpuSeconds.slice(0, pids.length), bytes)
       cpuPerGB(`get (sum of ${runs})`, sumColumns(getCpu).slice(0, pids.length), bytes * runs)
+      cpuPerGB(`get with lent pieces (sum of ${runs}; frames into reused buffers: ${lentReused.join(', ')})`, sumColumns(lentCpu).slice(0, pids.length), bytes * runs)
       note(SCENARIO, `other processes took ${pct(putOthers)} of the CPU during the put and ${getOthers.map(pct).join(', ')} during the gets${Math.max(putOthers, ...getOthers) > 0.1 ? ' (BUSY: rerun on a quiet box before quoting)' : ''}`)
     })
   } finally {

@@ -4,6 +4,7 @@
  * placement policies, aborts.
  */
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { ClientHarness, MiB, hashStream, patternBytes, patternStream, sha256Hex, storedCids, waitFor } from './client-harness.js'
 import type { WeftClient } from '@weft/client'
@@ -55,6 +56,36 @@ describe('client objects (3 real nodes, r = 3)', function () {
     const overTls = await t.client(nodes[1]!)
     assert.equal(sha256Hex(await overTls.get('objects', 'bulk/read').bytes()), sha256Hex(bytes))
     assert.ok(served() > before, 'the get opened bulk sessions')
+  })
+
+  it('reuseBuffers lends each piece until the next: the bytes arrive right, buffers are reused, bytes() keeps its own', async () => {
+    const bytes = patternBytes(5 * CHUNK + 9, 31)
+    await client.put('objects', 'lent', bytes)
+    const lender = await t.client(nodes[2]!)
+    // a consumer that only looks at a piece a little later: had its buffer gone back
+    // too early, the frames arriving meanwhile would have overwritten it
+    const hash = createHash('sha256')
+    let received = 0
+    for await (const piece of lender.get('objects', 'lent', { reuseBuffers: true })) {
+      await new Promise(resolve => setTimeout(resolve, 2))
+      hash.update(piece)
+      received += piece.byteLength
+    }
+    assert.equal(received, bytes.byteLength)
+    assert.equal(hash.digest('hex'), sha256Hex(bytes))
+    assert.ok(lender.readStats().buffersReused > 0, 'later frames arrived in buffers of earlier pieces')
+
+    const reused = lender.readStats().buffersReused
+    assert.equal(sha256Hex(await lender.get('objects', 'lent', { reuseBuffers: true }).bytes()), sha256Hex(bytes))
+    const range = { offset: CHUNK - 100, length: 2 * CHUNK }
+    const ranged = await lender.get('objects', 'lent', { reuseBuffers: true, range }).bytes()
+    assert.equal(sha256Hex(ranged), sha256Hex(bytes.subarray(range.offset, range.offset + range.length)))
+    assert.equal(lender.readStats().buffersReused, reused, 'bytes() gets pieces of its own')
+
+    // over libp2p there are no frame buffers to lend: the same bytes, nothing reused
+    const overLibp2p = await t.client(nodes[2]!, { bulk: false })
+    assert.deepEqual(await hashStream(overLibp2p.get('objects', 'lent', { reuseBuffers: true })), { hex: sha256Hex(bytes), bytes: bytes.byteLength })
+    assert.equal(overLibp2p.readStats().buffersReused, 0)
   })
 
   it('streams 200 MiB in and out (a Node Readable in, an async iterable out)', async function () {

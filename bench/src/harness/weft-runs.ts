@@ -72,12 +72,15 @@ export interface GetTransfer extends TimedTransfer {
   /** extra requests sent because the first was slow (each may move a chunk's bytes again) */
   hedges: number
   failovers: number
+  /** frames received into reused buffers (`reuse`) */
+  buffersReused: number
 }
 
-export async function getLarge (client: Worker, bucket: string, key: string, bytes: number): Promise<GetTransfer> {
-  const r = await client.request<{ ms: number, bytes: number, chunks: number, hedges: number, failovers: number }>({ op: 'get', bucket, key }, { timeoutMs: LONG_REQUEST_MS })
+/** Reads the object whole; `reuse` lends the pieces (the client's `reuseBuffers`). */
+export async function getLarge (client: Worker, bucket: string, key: string, bytes: number, options: { reuse?: boolean } = {}): Promise<GetTransfer> {
+  const r = await client.request<{ ms: number, bytes: number, chunks: number, hedges: number, failovers: number, buffersReused: number }>({ op: 'get', bucket, key, reuse: options.reuse === true }, { timeoutMs: LONG_REQUEST_MS })
   if (r.bytes !== bytes) throw new Error(`get returned ${r.bytes} of ${bytes} bytes`)
-  return { ms: r.ms, bytes, mbps: mbps(bytes, r.ms / 1000), chunks: r.chunks, hedges: r.hedges, failovers: r.failovers }
+  return { ms: r.ms, bytes, mbps: mbps(bytes, r.ms / 1000), chunks: r.chunks, hedges: r.hedges, failovers: r.failovers, buffersReused: r.buffersReused }
 }
 
 /** What a worker's timed loop answers (workers/timed-loop.ts). */

@@ -13,7 +13,7 @@ import type { WeftClient } from '@weft/client'
  * shows WEFT_BENCH_NODES nodes up. Commands:
  * - `{ op: 'put', bucket, key, bytes, replicas }` -> `{ ms, size }`: streams
  *   the generated large payload (payload.ts) in 1 MiB pieces.
- * - `{ op: 'get', bucket, key }` -> `{ ms, bytes }`: reads it all, touching every piece.
+ * - `{ op: 'get', bucket, key, reuse? }` -> `{ ms, bytes, ... }`: reads it all, touching every piece (with `reuse`, lent pieces: `reuseBuffers`).
  * - `{ op: 'putSamples', bucket, prefix, count, size, concurrency, replicas }`
  *   -> timed loop result: `count` generated samples, `concurrency` puts in flight.
  * - `{ op: 'getSamples', bucket, prefix, count, size, concurrency, seed, maxSeconds }`
@@ -50,13 +50,13 @@ serveWorker({
         const started = performance.now()
         let bytes = 0
         let xor = 0
-        for await (const b of c.get(bucket, String(cmd.key))) {
+        for await (const b of c.get(bucket, String(cmd.key), { reuseBuffers: cmd.reuse === true })) {
           bytes += b.byteLength
           xor ^= b[b.byteLength - 1] ?? 0
         }
         const ms = performance.now() - started
         const after = c.readStats()
-        return { ms, bytes, xor, chunks: after.chunks - before.chunks, hedges: after.hedges - before.hedges, failovers: after.failovers - before.failovers }
+        return { ms, bytes, xor, chunks: after.chunks - before.chunks, hedges: after.hedges - before.hedges, failovers: after.failovers - before.failovers, buffersReused: after.buffersReused - before.buffersReused }
       }
       case 'putSamples': {
         await ensureBucket(c, bucket, Number(cmd.replicas ?? 3))

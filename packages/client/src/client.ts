@@ -139,7 +139,9 @@ export class WeftClient extends TypedEventEmitter<WeftClientEvents> {
    */
   get (bucket: string, key: string, options: GetOptions = {}): ObjectStream {
     this.checkOpen()
-    return objectStream(getObject(this.objects, bucket, key, options))
+    // the stream's helpers keep pieces beyond the next one: they never get lent buffers
+    const owned = options.reuseBuffers === true ? getObject(this.objects, bucket, key, { ...options, reuseBuffers: false }) : undefined
+    return objectStream(getObject(this.objects, bucket, key, options), owned)
   }
 
   /** What the object is (size, ETag, content type, metadata, version). Throws NotFoundError. */

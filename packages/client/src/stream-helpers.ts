@@ -119,11 +119,12 @@ export interface ObjectStream extends AsyncIterable<Uint8Array> {
   bytes(): Promise<Uint8Array>
 }
 
-export function objectStream (source: AsyncIterable<Uint8Array>): ObjectStream {
+/** `owned`, when given, feeds the helpers (whose pieces outlive the next one) where `source` lends its pieces. */
+export function objectStream (source: AsyncIterable<Uint8Array>, owned: AsyncIterable<Uint8Array> = source): ObjectStream {
   return {
     [Symbol.asyncIterator]: () => source[Symbol.asyncIterator](),
-    toNodeReadable: () => toNodeReadable(source),
-    toWebStream: () => toWebStream(source),
-    bytes: async () => collectBytes(source)
+    toNodeReadable: () => toNodeReadable(owned),
+    toWebStream: () => toWebStream(owned),
+    bytes: async () => collectBytes(owned)
   }
 }

@@ -5,7 +5,7 @@
  * delivered in order. A range reads only the chunks it overlaps, and of the
  * first and last only the blocks it needs.
  */
-import { asChunkCid, planBlockRead, validateBucketName, validateKey, InvalidRangeError } from '@weft/protocol'
+import { FrameBufferPool, asChunkCid, planBlockRead, validateBucketName, validateKey, InvalidRangeError } from '@weft/protocol'
 import { NotFoundError } from './errors.js'
 import type { GetOptions, ObjectComponents, ObjectInfo } from './types.js'
 import type { ReadJob } from '../reads/reader.js'
@@ -90,17 +90,32 @@ async function * read (c: ObjectComponents, bucket: string, key: string, options
     }
     slices = manifest.range(range.offset, range.length ?? size - range.offset, { signal })
   }
-  yield * c.reader.stream(jobs(slices, manifest.info.blockSize, policy), signal)
+  if (options.reuseBuffers !== true) {
+    yield * c.reader.stream(jobs(slices, manifest.info.blockSize, policy), signal)
+    return
+  }
+  // a piece's buffer goes back to the pool once the caller has asked for the next piece and
+  // that one lies in another buffer (pieces are whole frames, but never give back one still to come)
+  const buffers = new FrameBufferPool()
+  let lent: Uint8Array | undefined
+  try {
+    for await (const piece of c.reader.stream(jobs(slices, manifest.info.blockSize, policy, buffers), signal)) {
+      if (lent !== undefined && lent.buffer !== piece.buffer) buffers.release(lent)
+      lent = piece
+      yield piece
+    }
+  } finally {
+    c.reader.countReusedBuffers(buffers.stats.reused)
+  }
 }
 
 /** One read job per chunk slice: the whole chunk (verified by id) or the blocks of a part (verified by block hash). */
-async function * jobs (slices: AsyncIterable<ChunkSlice>, blockSize: number, policy: BucketPolicy): AsyncGenerator<ReadJob> {
+async function * jobs (slices: AsyncIterable<ChunkSlice>, blockSize: number, policy: BucketPolicy, buffers?: FrameBufferPool): AsyncGenerator<ReadJob> {
   for await (const slice of slices) {
     const whole = slice.start === 0 && slice.end === slice.size
+    const plan = whole ? undefined : planBlockRead(slice, blockSize, slice.start, slice.end)
     yield {
-      read: whole
-        ? { cid: slice.cid, size: slice.size }
-        : { cid: slice.cid, size: slice.size, plan: planBlockRead(slice, blockSize, slice.start, slice.end) },
+      read: { cid: slice.cid, size: slice.size, ...(plan !== undefined ? { plan } : {}), ...(buffers !== undefined ? { buffers } : {}) },
       policy
     }
   }

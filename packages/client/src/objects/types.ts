@@ -97,6 +97,18 @@ export interface ByteRange {
 export interface GetOptions extends AbortOptions {
   /** read only these bytes (fetches only the chunks and blocks they need) */
   range?: ByteRange
+  /**
+   * Lend each piece instead of giving it: a piece the loop receives is valid
+   * only until the loop asks for the next one, and its memory is then
+   * reused for bytes still to come. Copy what you keep. It spares the
+   * reading process a fresh buffer for every 256 KiB it receives, which is
+   * most of its CPU per GB on some machines (docs/PERFORMANCE.md). Applies
+   * to iterating the stream with `for await` only: `bytes()`,
+   * `toNodeReadable()` and `toWebStream()` always get pieces of their own.
+   *
+   * @default false
+   */
+  reuseBuffers?: boolean
 }
 
 /** What head (and list) say about an object. */

@@ -7,7 +7,7 @@
 import { HashMismatchError, MAX_CHUNK_SIZE } from '@weft/protocol'
 import { BlockVerifier } from './verify.js'
 import type { PeerId } from '@libp2p/interface'
-import type { BlockReadPlan, ChunkClient } from '@weft/protocol'
+import type { BlockReadPlan, ChunkClient, FrameBufferPool } from '@weft/protocol'
 import type { CID } from 'multiformats/cid'
 
 /** What the read path needs of the chunk client. */
@@ -23,6 +23,11 @@ export interface ChunkRead {
   readonly size?: number
   /** a block-verified range instead of the whole chunk */
   readonly plan?: BlockReadPlan
+  /**
+   * receive into this pool's buffers (on the bulk channel): whoever takes the
+   * verified parts gives each back when done with it
+   */
+  readonly buffers?: FrameBufferPool
 }
 
 /** What an unknown-size read (a manifest node) is assumed to cost, for the hedge delay and the read-ahead budget. */
@@ -63,7 +68,7 @@ export async function fetchChunk (chunks: ChunkReader, peer: PeerId, read: Chunk
     const limit = read.size ?? MAX_CHUNK_SIZE
     let received = 0
     // the chunk client hashes a whole-chunk read as it streams and throws at the end on a mismatch
-    for await (const buf of chunks.get(peer, read.cid, { signal: options.signal, verify: true })) {
+    for await (const buf of chunks.get(peer, read.cid, { signal: options.signal, verify: true, buffers: read.buffers })) {
       seen()
       received += buf.byteLength
       if (received > limit) throw new HashMismatchError(`peer sent more than the ${limit} bytes of ${read.cid.toString()}`)
@@ -75,7 +80,7 @@ export async function fetchChunk (chunks: ChunkReader, peer: PeerId, read: Chunk
   }
   const verifier = new BlockVerifier(plan)
   const length = plan.fetchEnd - plan.fetchStart
-  for await (const buf of chunks.get(peer, read.cid, { signal: options.signal, offset: plan.fetchStart, length })) {
+  for await (const buf of chunks.get(peer, read.cid, { signal: options.signal, offset: plan.fetchStart, length, buffers: read.buffers })) {
     seen()
     verifier.update(buf)
   }

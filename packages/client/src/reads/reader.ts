@@ -43,6 +43,8 @@ export interface ReadCounters {
   failovers: number
   /** replica answers that failed verification or that the node found corrupt */
   corrupt: number
+  /** frames received into a buffer reused from an earlier piece (gets with `reuseBuffers`, over the bulk channel) */
+  buffersReused: number
 }
 
 /** What the client measured and counted, for tests, metrics and tools. */
@@ -61,7 +63,7 @@ export class ReplicaReader {
   private readonly c: ReplicaReaderComponents
   private readonly init: ReplicaReaderInit
   private readonly locator: Locator
-  private readonly counters: ReadCounters = { chunks: 0, bytes: 0, hedges: 0, hedgeWins: 0, failovers: 0, corrupt: 0 }
+  private readonly counters: ReadCounters = { chunks: 0, bytes: 0, hedges: 0, hedgeWins: 0, failovers: 0, corrupt: 0, buffersReused: 0 }
 
   constructor (components: ReplicaReaderComponents, init: ReplicaReaderInit = {}) {
     this.c = components
@@ -99,6 +101,11 @@ export class ReplicaReader {
       run: async (job, s) => (await this.read(job, s)).parts,
       signal
     })
+  }
+
+  /** A get that lent its pieces (`reuseBuffers`) received `n` frames into buffers it had used before. */
+  countReusedBuffers (n: number): void {
+    this.counters.buffersReused += n
   }
 
   counts (): ReadStats {

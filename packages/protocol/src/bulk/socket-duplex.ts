@@ -4,6 +4,7 @@ import { InboundQueue } from '../chunk/inbound-queue.js'
 import { DEFAULT_BULK_READ_HIGH_WATER_MARK, DEFAULT_BULK_WRITE_HIGH_WATER_MARK } from './constants.js'
 import type { LentReads } from './reads.js'
 import type { ByteDuplex } from '../chunk/duplex.js'
+import type { FrameAllocator } from '../chunk/frame-pool.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Duplex } from 'node:stream'
 
@@ -146,6 +147,9 @@ export function socketToDuplex (socket: Duplex, init: SocketDuplexInit = {}): By
     abort (err: Error): void {
       inbound.fail(err, true)
       socket.destroy()
+    },
+    useFrameAllocator (allocate: FrameAllocator): void {
+      if (copier != null) copier.allocator = allocate
     }
   }
 }

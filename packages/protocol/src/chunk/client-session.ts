@@ -15,6 +15,7 @@ import {
 } from './messages.js'
 import { exactSlices } from './slices.js'
 import type { ByteDuplex } from './duplex.js'
+import type { FrameBufferPool } from './frame-pool.js'
 import type { Frame } from './frame.js'
 import type { ChunkStat, GetHead, GetRequest, PutRequest, PutResult } from './messages.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
@@ -57,6 +58,17 @@ interface PendingRequest {
   /** How long the answer may make no progress */
   timeout: number
   finished: boolean
+  /** where the buffers of this answer's frames come from, when the reader gives them back */
+  buffers?: FrameBufferPool
+}
+
+/** Options of one GET. */
+export interface SessionGetOptions extends AbortOptions {
+  /**
+   * Receive the answer's frames into buffers of this pool (on a transport
+   * that cuts its reads into frames); the reader gives them back.
+   */
+  buffers?: FrameBufferPool
 }
 
 /**
@@ -78,6 +90,7 @@ export class ClientSession extends FrameSession {
       log: init.log ?? logger('weft:chunk:client')
     })
     this.bodyBufferBytes = init.bodyBufferBytes ?? DEFAULT_BODY_BUFFER_BYTES
+    duplex.useFrameAllocator?.((requestId, length) => this.pending.get(requestId)?.buffers?.take(length))
     this.readFrames().then(() => {
       this.onAbort(new SessionClosedError('the peer closed the stream'))
       this.duplex.close().catch(() => {})
@@ -135,9 +148,10 @@ export class ClientSession extends FrameSession {
     return decodePutResult(frame.meta)
   }
 
-  async get (req: GetRequest, options: AbortOptions = {}): Promise<GetResponse> {
+  async get (req: GetRequest, options: SessionGetOptions = {}): Promise<GetResponse> {
     const meta = encodeGetRequest(req)
     const p = this.open(FrameType.GET_OK, 0)
+    if (options.buffers != null) p.buffers = options.buffers
     const frame = await this.guard(p, async () => {
       await this.sendFrame(FrameType.GET, FrameFlags.END, p.id, meta)
       this.touch(p)

@@ -9,6 +9,7 @@ import {
 import { ChainBrokenError, HashMismatchError, SizeMismatchError, wireCodeOf } from './errors.js'
 import { SessionPool } from './pool.js'
 import type { ByteDuplex } from './duplex.js'
+import type { FrameBufferPool } from './frame-pool.js'
 import type { ChunkStat, ForwardTarget, PutResult } from './messages.js'
 import type { ChunkPolicy } from './policy.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
@@ -69,6 +70,13 @@ export interface ChunkGetOptions extends AbortOptions {
    * @default true
    */
   verify?: boolean
+  /**
+   * Receive the bytes into buffers of this pool where the transport allows
+   * (the bulk channel): the caller gives each piece back with
+   * `buffers.release(piece)` once it is done with it, and must not touch it
+   * after. Without it every piece is the caller's to keep.
+   */
+  buffers?: FrameBufferPool
 }
 
 /** Chunk operations on any peer, over pooled long-lived streams. */

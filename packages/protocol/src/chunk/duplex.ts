@@ -1,3 +1,4 @@
+import type { FrameAllocator } from './frame-pool.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 /**
@@ -20,4 +21,10 @@ export interface ByteDuplex {
   close(options?: AbortOptions): Promise<void>
   /** Tear the transport down now (a reset), discarding anything unsent or unread. */
   abort(err: Error): void
+  /**
+   * Where the buffers of whole incoming frames come from, for a transport
+   * that cuts its reads into frames (the bulk channel); others have no such
+   * buffers and leave this out.
+   */
+  useFrameAllocator?(allocate: FrameAllocator): void
 }

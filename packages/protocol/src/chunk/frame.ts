@@ -2,6 +2,7 @@ import {
   FRAME_HEADER_LENGTH, FRAME_MAGIC, FRAME_VERSION, MAX_FRAME_PAYLOAD, MAX_META_LENGTH
 } from './constants.js'
 import { FrameTooLargeError, ProtocolError, UnsupportedVersionError } from './errors.js'
+import type { FrameAllocator } from './frame-pool.js'
 
 /**
  * Frame types. Requests go client -> server, responses server -> client, DATA
@@ -307,6 +308,8 @@ export class FrameDecoder {
  * on, bytes are passed on as copies for the decoder to reject.
  */
 export class FrameCopier {
+  /** where a frame's buffer comes from (the session's requests may bring their own); unset allocates one */
+  allocator?: FrameAllocator
   private readonly header = new Uint8Array(FRAME_HEADER_LENGTH)
   private headerFilled = 0
   private frame?: Uint8Array
@@ -344,8 +347,11 @@ export class FrameCopier {
           emit(h.slice())
           continue
         }
+        const length = FRAME_HEADER_LENGTH + metaLength + payloadLength
+        const requestId = ((h[4]! << 24) | (h[5]! << 16) | (h[6]! << 8) | h[7]!) >>> 0
+        const given = this.allocator?.(requestId, length)
         // allocUnsafe: every byte is written before the frame is emitted
-        frame = Buffer.allocUnsafe(FRAME_HEADER_LENGTH + metaLength + payloadLength)
+        frame = given?.byteLength === length ? given : Buffer.allocUnsafe(length)
         frame.set(h, 0)
         this.filled = FRAME_HEADER_LENGTH
         this.frame = frame
