@@ -1,6 +1,7 @@
 /**
- * The V8 flags a node process runs with (`weft node start` puts them on
- * its own command line, `weft up` on its children's).
+ * The V8 flags a node process runs with: the `weft` command's first line
+ * passes them to node (so `weft node start` has them), `weft up` puts them
+ * on its children's command lines, and the bench on its node workers'.
  *
  * A node moves data through large short-lived Buffers. V8 starts with a
  * small heap and, as those Buffers' external memory grows, runs a full GC

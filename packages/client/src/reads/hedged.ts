@@ -9,10 +9,9 @@
  * late first byte (a request queued behind read-ahead) would otherwise let
  * both replicas send the whole chunk. A replica cancelled that way stays a
  * candidate should the flowing one fail; it lost a race only if it was
- * asked first. Hedges are rationed (an
- * allowance earned per request), so an overloaded client does not double
- * its own load. A replica that errors, times
- * out or sends bytes that fail verification is reported and the next one is
+ * asked first. Hedges are rationed (an allowance earned per request), so an
+ * overloaded client does not double its own load. A replica that errors,
+ * times out or sends bytes that fail verification is reported and the next one is
  * asked straight away. Losers and failures feed the latency statistics, so
  * a slow or broken replica drops to the back of the order for later reads.
  */
