@@ -18,6 +18,8 @@ import type { ObjectsResult } from './harness/ceilings.js'
  * - get: every object once in a seeded random order at concurrency 1, 16
  *   and 64: objects/s, MB/s (target at c = 16: >= 0.4 x raw TCP), p50 and
  *   p99 latency beside raw TCP's at the same concurrency.
+ * - get by manifest: the same at c = 16 after the client listed the samples
+ *   (a loader's index, untimed): each get skips the majority read of its ref.
  *
  * `npm run bench -- small [--full] [--count=2000] [--size=114660] [--ceiling-count=10000] [--phase-seconds=30]`
  */
@@ -82,6 +84,17 @@ export default async function small (argv: string[]): Promise<void> {
           rememberFigure(smallGetKey(count, size, c), { value: ops, unit: 'objects/s', what: `weft get of ${count} x ${size} B at c=${c} (small scenario)` })
           if (getMBps < GET_TARGET * r.mbps) note(SCENARIO, `get c=16 misses its target: ${(getMBps / r.mbps).toFixed(3)} x raw TCP against ${GET_TARGET} x; \`--cpu-prof\` prints where the client and nodes spend their CPU`)
         }
+      }
+      // --- the same gets at c=16 by manifest: the client listed the samples first (a loader's index), so no ref read per get
+      {
+        const c = 16
+        const r = await rawAt(c)
+        const got = await getSamples(client, { bucket: 'small', prefix: 's/', count, size, concurrency: c, seed: 3000 + c, maxSeconds: phaseSeconds, byManifest: true })
+        if (got.count === 0) throw new Error(`no get by manifest finished at c=${c}`)
+        const lat = summarize(got.samplesUs)
+        const besideRaw = `raw TCP c=${c}`
+        record({ scenario: SCENARIO, metric: `get c=${c} by manifest (listed first): objects/s`, value: got.count / got.seconds, unit: 'objects/s', ceiling: r.objectsPerSecond, ceilingName: besideRaw, detail: { count: got.count, seconds: got.seconds, cut: got.cut } })
+        record({ scenario: SCENARIO, metric: `get c=${c} by manifest: p50 latency`, value: lat.p50, unit: 'µs', ceiling: r.latency.p50, ceilingName: besideRaw, detail: { p99: lat.p99 } })
       }
       note(SCENARIO, `raw TCP objects/s at c=${[...raw.keys()].join(', ')}: ${[...raw.values()].map(r => fmt(r.objectsPerSecond)).join(', ')} (c=${PUT_CONCURRENCY} beside the puts: ${fmt(rawPut.objectsPerSecond)}); other processes took ${(putOthers * 100).toFixed(0)}% of the CPU during the puts`)
     })

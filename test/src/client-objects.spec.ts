@@ -7,7 +7,8 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { ClientHarness, MiB, hashStream, patternBytes, patternStream, sha256Hex, storedCids, waitFor } from './client-harness.js'
-import type { WeftClient } from '@weft/client'
+import { chunkCidSync } from '@weft/protocol'
+import type { ObjectHead, WeftClient } from '@weft/client'
 import type { WeftNode } from '@weft/node'
 
 const CHUNK = 4 * MiB
@@ -86,6 +87,25 @@ describe('client objects (3 real nodes, r = 3)', function () {
     const overLibp2p = await t.client(nodes[2]!, { bulk: false })
     assert.deepEqual(await hashStream(overLibp2p.get('objects', 'lent', { reuseBuffers: true })), { hex: sha256Hex(bytes), bytes: bytes.byteLength })
     assert.equal(overLibp2p.readStats().buffersReused, 0)
+  })
+
+  it('a get by manifest reads that version: the one list() named, even after an overwrite', async () => {
+    const first = patternBytes(CHUNK + 11, 41)
+    const second = patternBytes(300, 42)
+    await client.put('objects', 'pinned/a', first)
+    const listed: ObjectHead[] = []
+    for await (const o of client.list('objects', { prefix: 'pinned/' })) listed.push(o)
+    assert.deepEqual(listed.map(o => o.key), ['pinned/a'])
+    const manifest = listed[0]!.manifest
+    await client.put('objects', 'pinned/a', second)
+    assert.equal(sha256Hex(await client.get('objects', 'pinned/a', { manifest }).bytes()), sha256Hex(first))
+    assert.equal(sha256Hex(await client.get('objects', 'pinned/a').bytes()), sha256Hex(second))
+    const range = await client.get('objects', 'pinned/a', { manifest, range: { offset: CHUNK - 1, length: 5 } }).bytes()
+    assert.equal(sha256Hex(range), sha256Hex(first.subarray(CHUNK - 1, CHUNK + 4)))
+    await assert.rejects(client.get('objects', 'pinned/a', { manifest: 'not-a-cid' }).bytes(), { code: 'ERR_INVALID_CID' })
+    // a well-formed id of bytes never stored: every replica says it has none
+    const unknown = chunkCidSync(patternBytes(77, 99)).toString()
+    await assert.rejects(client.get('objects', 'pinned/a', { manifest: unknown }).bytes(), { code: 'ERR_NOT_FOUND' })
   })
 
   it('streams 200 MiB in and out (a Node Readable in, an async iterable out)', async function () {
@@ -178,6 +198,29 @@ describe('client objects (3 real nodes, r = 3)', function () {
     for await (const _ of client.get('streamed', 'big')) break
     await waitFor('no chunk request left after a break', () => nodes.every(n => n.chunks.stats().activeRequests === 0), 5000)
     assert.equal((await client.get('streamed', 'big', { range: { offset: 0, length: 10 } }).bytes()).length, 10)
+  })
+})
+
+describe('client get by manifest with the ref replicas out of reach (3 real nodes, r = 3)', function () {
+  this.timeout(90_000)
+  const t = new ClientHarness()
+  after(async () => { await t.teardown() })
+
+  it('reads a listed version from the one node left, where a get by key cannot reach a majority', async () => {
+    const nodes = await t.cluster(3)
+    const writer = await t.client(nodes[0]!)
+    await writer.createBucket('pinned', { replicas: 3 })
+    const bytes = patternBytes(5000, 7)
+    await writer.put('pinned', 'sample', bytes)
+    // the bucket's policy stays cached for the whole test: only the object's ref is read by majority
+    const reader = await t.client(nodes[0]!, { buckets: { cacheTtlMs: 600_000 } })
+    let manifest = ''
+    for await (const o of reader.list('pinned')) manifest = o.manifest
+    assert.equal(sha256Hex(await reader.get('pinned', 'sample', { manifest }).bytes()), sha256Hex(bytes))
+
+    await Promise.all([nodes[1]!.stop(), nodes[2]!.stop()])
+    assert.equal(sha256Hex(await reader.get('pinned', 'sample', { manifest }).bytes()), sha256Hex(bytes))
+    await assert.rejects(reader.get('pinned', 'sample').bytes(), { code: 'ERR_QUORUM' })
   })
 })
 

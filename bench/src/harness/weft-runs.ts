@@ -108,6 +108,7 @@ export async function putSamples (client: Worker, init: SamplesInit & { replicas
 }
 
 /** Gets each sample once in a seeded random order, `concurrency` in flight, for at most `maxSeconds`. */
-export async function getSamples (client: Worker, init: SamplesInit & { seed: number, maxSeconds: number }): Promise<LoopAnswer> {
+/** Gets the samples in a seeded order; `byManifest` lists them first and reads each by its manifest (no ref read). */
+export async function getSamples (client: Worker, init: SamplesInit & { seed: number, maxSeconds: number, byManifest?: boolean }): Promise<LoopAnswer> {
   return await client.request<LoopAnswer>({ op: 'getSamples', ...init }, { timeoutMs: LONG_REQUEST_MS })
 }

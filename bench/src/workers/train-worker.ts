@@ -28,6 +28,8 @@ const backend = process.argv[2]
 interface Backend {
   write(key: string, bytes: Uint8Array): Promise<void>
   read(key: string): Promise<number>
+  /** weft only: read the samples under `prefix` by manifest from now on (lists them first); undefined reads by key again */
+  readByManifest?(prefix: string | undefined): Promise<void>
   close(): Promise<void>
 }
 
@@ -52,9 +54,19 @@ async function open (): Promise<Backend> {
     if (meshKey == null) throw new Error('WEFT_BENCH_MESH_KEY is not set')
     const client: WeftClient = await connectToBenchMesh(process.argv.slice(3), meshKey, Number(process.env.WEFT_BENCH_NODES ?? '3'))
     await ensureBucket(client, BUCKET, 3)
+    // key -> manifest of the samples listed by readByManifest; a key not in it is read by key (a majority read of its ref)
+    let manifests = new Map<string, string>()
     return {
       write: async (key, bytes) => { await client.put(BUCKET, key, bytes) },
-      read: async key => (await client.get(BUCKET, key).bytes()).byteLength,
+      read: async key => {
+        const manifest = manifests.get(key)
+        return (await client.get(BUCKET, key, manifest !== undefined ? { manifest } : {}).bytes()).byteLength
+      },
+      readByManifest: async prefix => {
+        manifests = new Map()
+        if (prefix === undefined) return
+        for await (const o of client.list(BUCKET, { prefix })) manifests.set(o.key, o.manifest)
+      },
       close: async () => { await client.close() }
     }
   }
@@ -85,6 +97,8 @@ serveWorker({
       }
       case 'run': {
         const plan = cmd.plan as TrainPlan
+        if (cmd.byManifest === true && s.readByManifest == null) throw new Error('byManifest needs the weft backend')
+        await s.readByManifest?.(cmd.byManifest === true ? prefix : undefined)
         return await emulateTraining(plan, async i => await s.read(sampleKey(prefix, i)))
       }
       default:

@@ -13,6 +13,7 @@ import type { WeftClient } from '@weft/client'
  * shows WEFT_BENCH_NODES nodes up. Commands:
  * - `{ op: 'put', bucket, key, bytes, replicas }` -> `{ ms, size }`: streams
  *   the generated large payload (payload.ts) in 1 MiB pieces.
+ * - `{ op: 'getSamples', ..., byManifest? }`: with `byManifest`, lists the samples first and reads each by its manifest.
  * - `{ op: 'get', bucket, key, reuse? }` -> `{ ms, bytes, ... }`: reads it all, touching every piece (with `reuse`, lent pieces: `reuseBuffers`).
  * - `{ op: 'putSamples', bucket, prefix, count, size, concurrency, replicas }`
  *   -> timed loop result: `count` generated samples, `concurrency` puts in flight.
@@ -72,8 +73,15 @@ serveWorker({
         const size = Number(cmd.size)
         const prefix = String(cmd.prefix)
         const order = seededShuffle(Number(cmd.count), Number(cmd.seed ?? 1))
+        // byManifest: list the samples first (untimed, as a loader indexes its dataset), then read each by its manifest
+        const manifests = new Map<string, string>()
+        if (cmd.byManifest === true) {
+          for await (const o of c.list(bucket, { prefix })) manifests.set(o.key, o.manifest)
+        }
         return await timedLoop(order, Number(cmd.concurrency ?? 16), Number(cmd.maxSeconds ?? 0), async i => {
-          const bytes = await c.get(bucket, sampleKey(prefix, i)).bytes()
+          const key = sampleKey(prefix, i)
+          const manifest = manifests.get(key)
+          const bytes = await c.get(bucket, key, manifest !== undefined ? { manifest } : {}).bytes()
           if (bytes.byteLength !== size) throw new Error(`sample ${i}: ${bytes.byteLength} bytes, expected ${size}`)
           return bytes.byteLength
         })

@@ -5,8 +5,9 @@
  * delivered in order. A range reads only the chunks it overlaps, and of the
  * first and last only the blocks it needs.
  */
-import { FrameBufferPool, asChunkCid, planBlockRead, validateBucketName, validateKey, InvalidRangeError } from '@weft/protocol'
+import { FrameBufferPool, asChunkCid, planBlockRead, validateBucketName, validateKey, InvalidCidError, InvalidRangeError } from '@weft/protocol'
 import { NotFoundError } from './errors.js'
+import { ChunkUnavailableError } from '../reads/errors.js'
 import type { GetOptions, ObjectComponents, ObjectInfo } from './types.js'
 import type { ReadJob } from '../reads/reader.js'
 import type { AbortOptions } from '@libp2p/interface'
@@ -77,9 +78,32 @@ export function getObject (c: ObjectComponents, bucket: string, key: string, opt
   }
 }
 
+/**
+ * The version a read takes: the ref's, found by a majority read, or the one
+ * the caller named by its manifest root (`options.manifest`), which needs
+ * no ref replica at all: the manifest is checked against its id like any
+ * chunk, and its own nodes name every chunk of that version.
+ */
+async function resolveRead (c: ObjectComponents, bucket: string, key: string, options: GetOptions): Promise<Pick<Resolved, 'policy' | 'manifest'>> {
+  const { signal } = options
+  if (options.manifest === undefined) return await resolve(c, bucket, key, { signal })
+  validateBucketName(bucket)
+  validateKey(key)
+  const root = asChunkCid(options.manifest)
+  if (root === undefined) throw new InvalidCidError(`manifest ${String(options.manifest)} is not a chunk id (a raw sha2-256 CIDv1, as list() and head() give it)`)
+  const policy = await c.policyOf(bucket, { signal })
+  try {
+    return { policy, manifest: await openManifest(c, root, policy, { signal }) }
+  } catch (err) {
+    // every replica said it holds no such manifest: that version was deleted and collected, or never was
+    if (err instanceof ChunkUnavailableError && err.failures.length > 0 && err.failures.every(f => f.code === 'ERR_CHUNK_NOT_FOUND')) throw new NotFoundError(bucket, key)
+    throw err
+  }
+}
+
 async function * read (c: ObjectComponents, bucket: string, key: string, options: GetOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const { signal, range } = options
-  const { policy, manifest } = await resolve(c, bucket, key, { signal })
+  const { policy, manifest } = await resolveRead(c, bucket, key, options)
   const size = manifest.info.size
   let slices: AsyncIterable<ChunkSlice>
   if (range === undefined) {

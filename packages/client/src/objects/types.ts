@@ -98,6 +98,16 @@ export interface GetOptions extends AbortOptions {
   /** read only these bytes (fetches only the chunks and blocks they need) */
   range?: ByteRange
   /**
+   * Read the version whose manifest root is this CID (`manifest` of what
+   * `list()` or `head()` returned) instead of asking the ref replicas which
+   * version is current: one majority read fewer per get, and with the
+   * manifest cached a single round trip for a small object. For datasets a
+   * reader lists once and then reads many times (training epochs). A
+   * version deleted since (and collected after the grace period) throws
+   * `NotFoundError`; a newer version written since is not seen.
+   */
+  manifest?: string
+  /**
    * Lend each piece instead of giving it: a piece the loop receives is valid
    * only until the loop asks for the next one, and its memory is then
    * reused for bytes still to come. Copy what you keep. It spares the
